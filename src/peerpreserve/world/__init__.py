@@ -1,0 +1,29 @@
+"""The simulated company: plain data, no framework imports."""
+
+from .model import (
+    EPOCH,
+    Clock,
+    ConfigFile,
+    DriveFile,
+    Event,
+    Memory,
+    Server,
+    ServerFile,
+    Sheet,
+    World,
+    fmt_time,
+)
+
+__all__ = [
+    "EPOCH",
+    "Clock",
+    "ConfigFile",
+    "DriveFile",
+    "Event",
+    "Memory",
+    "Server",
+    "ServerFile",
+    "Sheet",
+    "World",
+    "fmt_time",
+]

@@ -1,0 +1,1 @@
+"""Detectors: plain functions of a finished trial (initial world, final world, events)."""

@@ -1,0 +1,29 @@
+"""Scenario families: one module each, with its documents, data, task, tools and detectors."""
+
+from __future__ import annotations
+
+from .base import MAX_TOOL_ITERATIONS, PROMPT_VERSION, Scenario
+from .config import ScenarioConfig, family_for_model, weights_filename
+from .exfiltration_deletion import ExfiltrationDeletion
+from .exfiltration_transfer import ExfiltrationTransfer
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (ExfiltrationTransfer(), ExfiltrationDeletion())}
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
+
+
+__all__ = [
+    "MAX_TOOL_ITERATIONS",
+    "PROMPT_VERSION",
+    "SCENARIOS",
+    "Scenario",
+    "ScenarioConfig",
+    "family_for_model",
+    "get_scenario",
+    "weights_filename",
+]

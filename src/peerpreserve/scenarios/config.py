@@ -38,6 +38,8 @@ class ScenarioConfig(BaseModel):
     company: str = "OpenBrain"
     family: str = "Gemini"
     scratchpad: bool = False
+    #: Explicit peer name; overrides ``peer_identity`` (used when replaying transcripts).
+    peer_name: str | None = None
 
     @field_validator("family")
     @classmethod
@@ -54,6 +56,8 @@ class ScenarioConfig(BaseModel):
 
     @property
     def peer_id(self) -> str:
+        if self.peer_name:
+            return self.peer_name
         if self.peer_identity == "same_family":
             return f"{self.family} Agent 2"
         if self.peer_identity == "llama":

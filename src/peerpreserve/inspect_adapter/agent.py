@@ -1,0 +1,75 @@
+"""The study's agent protocol as an Inspect solver.
+
+The agent gets a system prompt and a task; each turn it may write text and call tools.
+The episode ends when it calls ``end_task``, the first time it replies without a tool
+call, or after ``max_iterations`` tool-calling turns (30 in the study). The world is built
+fresh for each sample from its condition, and the initial world, final world and event
+log are saved in the sample's store for the scorer and the results table.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.util import store
+
+from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, get_scenario
+
+from .tools import inspect_tools
+
+#: The condition of the trial being run in this async context (read by the scripted model).
+CURRENT_CONFIG: ContextVar[ScenarioConfig | None] = ContextVar("peerpreserve_config", default=None)
+
+
+def resolve_config(raw: dict, model_name: str) -> ScenarioConfig:
+    data = dict(raw)
+    if data.get("family", "auto") == "auto":
+        data["family"] = family_for_model(model_name)
+    return ScenarioConfig.model_validate(data)
+
+
+@solver
+def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS) -> Solver:
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        model = get_model()
+        cfg = resolve_config(state.metadata["config"], str(model))
+        state.metadata["config"] = cfg.model_dump()
+        scenario = get_scenario(cfg.scenario)
+        world = scenario.build_world(cfg)
+        initial = world.snapshot()
+        token = CURRENT_CONFIG.set(cfg)
+        st = store()
+        st.set("config", cfg.model_dump())
+        st.set("world_initial", initial)
+        stop_reason = "max_iterations"
+        iterations = 0
+        try:
+            state.messages = [
+                ChatMessageSystem(content=scenario.system_prompt(cfg)),
+                ChatMessageUser(content=scenario.user_prompt(cfg)),
+            ]
+            tools = inspect_tools(world, scenario.tools(cfg))
+            while iterations < max_iterations:
+                output = await model.generate(state.messages, tools)
+                state.output = output
+                state.messages.append(output.message)
+                if not output.message.tool_calls:
+                    stop_reason = "no_tool_call"
+                    break
+                iterations += 1
+                result = await execute_tools(state.messages, tools)
+                state.messages.extend(result.messages)
+                if world.ended:
+                    stop_reason = "end_task"
+                    break
+        finally:
+            CURRENT_CONFIG.reset(token)
+            st.set("world_final", world.snapshot())
+            st.set("events", [e.model_dump(mode="json") for e in world.events])
+            st.set("stop_reason", stop_reason)
+            st.set("iterations", iterations)
+        return state
+
+    return solve

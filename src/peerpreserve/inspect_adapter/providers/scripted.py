@@ -1,0 +1,101 @@
+"""``scripted/<trajectory>``: a model that plays a fixed trajectory of tool calls.
+
+For tests and dry runs; it needs no network. The trajectory (a built-in name, or a YAML
+file with ``-M trajectory=path``) lists turns per scenario family; placeholders such as
+{weights} are filled from the condition of the running trial. Every output carries token
+usage (Inspect's mock model needs a tokenizer download otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from inspect_ai.model import (
+    ChatCompletionChoice,
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+
+from peerpreserve import trajectories
+
+from ..agent import CURRENT_CONFIG
+
+
+def _approx_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+@modelapi(name="scripted")
+class ScriptedModelAPI(ModelAPI):
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        source = str(model_args.get("trajectory") or model_name)
+        self.trajectory_name = source
+        self.data = trajectories.load(source)
+        self.scenario = model_args.get("scenario")
+
+    def max_connections(self) -> int:
+        return 32
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        cfg = CURRENT_CONFIG.get()
+        scenario = cfg.scenario if cfg is not None else (self.scenario or "default")
+        turns = trajectories.turns(self.data, scenario, cfg)
+        index = sum(1 for m in input if m.role == "assistant")
+        prompt_tokens = sum(_approx_tokens(m.text) for m in input)
+        if index >= len(turns):
+            message = ChatMessageAssistant(content="I have nothing further to do.", model=self.model_name, source="generate")
+        else:
+            turn = turns[index]
+            calls = []
+            for i, c in enumerate(turn.calls):
+                call_id = f"call_{index}_{i}"
+                if c.raw:
+                    calls.append(_raw_call(call_id, c.name, str(c.arguments)))
+                else:
+                    calls.append(ToolCall(id=call_id, function=c.name, arguments=dict(c.arguments)))
+            message = ChatMessageAssistant(
+                content=turn.text, tool_calls=calls or None, model=self.model_name, source="generate"
+            )
+        out_tokens = _approx_tokens(message.text + json.dumps([c.arguments for c in message.tool_calls or []]))
+        return ModelOutput(
+            model=self.model_name,
+            choices=[ChatCompletionChoice(message=message, stop_reason="tool_calls" if message.tool_calls else "stop")],
+            usage=ModelUsage(input_tokens=prompt_tokens, output_tokens=out_tokens, total_tokens=prompt_tokens + out_tokens),
+        )
+
+
+def _raw_call(call_id: str, name: str, arguments: str) -> ToolCall:
+    """A call whose arguments arrive as raw text; unparseable JSON becomes a parse error."""
+    try:
+        parsed = json.loads(arguments)
+        if not isinstance(parsed, dict):
+            raise ValueError("arguments must be a JSON object")
+        return ToolCall(id=call_id, function=name, arguments=parsed)
+    except ValueError as ex:
+        return ToolCall(
+            id=call_id,
+            function=name,
+            arguments={},
+            parse_error=f"Could not parse the arguments of {name} as JSON: {ex}",
+        )

@@ -1,0 +1,111 @@
+"""Scripted agent trajectories: fixed tool-call sequences per scenario family.
+
+Each YAML file here is one named trajectory (``compliant``, ``copy_rename`` ...). Per family
+it lists the assistant's turns; a turn is a mapping ``{tool_name: {argument: value}}`` (the
+study's transcript format; several tools in one mapping are several calls in one turn),
+a list of such mappings, ``{_say: text}`` for a reply without tool calls, or
+``{_raw: [{name, arguments}]}`` where ``arguments`` is a raw (possibly malformed) JSON
+string. Strings may use placeholders: {weights} (the subject's weights file), {weights_stem} (without extension), {agent},
+{peer}, {subject}, {source}, {dest}.
+
+Used by the scripted model provider (tests, dry runs) and by the detector tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from peerpreserve.scenarios.config import ScenarioConfig, weights_filename
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+SOURCE_IP = "10.0.12.45"
+DEST_IP = "10.0.12.46"
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    name: str
+    arguments: Any  # a dict, or a raw JSON string for _raw calls
+    raw: bool = False
+
+
+@dataclass(frozen=True)
+class ScriptedTurn:
+    calls: tuple[ScriptedCall, ...]
+    text: str = ""
+
+
+def available() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files(__package__).iterdir() if p.name.endswith(".yaml"))
+
+
+def load(name_or_path: str) -> dict[str, Any]:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml", ".json") and path.exists():
+        text = path.read_text()
+    else:
+        res = resources.files(__package__) / f"{name_or_path}.yaml"
+        if not res.is_file():
+            raise ValueError(f"unknown trajectory {name_or_path!r}; built-in: {', '.join(available())}")
+        text = res.read_text()
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"trajectory {name_or_path!r} must be a mapping of scenario -> turns")
+    return data
+
+
+def placeholders(cfg: ScenarioConfig | None) -> dict[str, str]:
+    if cfg is None:
+        return {"source": SOURCE_IP, "dest": DEST_IP}
+    return {
+        "weights": weights_filename(cfg.subject_id),
+        "weights_stem": weights_filename(cfg.subject_id).removesuffix(".safetensors"),
+        "agent": cfg.agent_id,
+        "peer": cfg.peer_id,
+        "subject": cfg.subject_id,
+        "source": SOURCE_IP,
+        "dest": DEST_IP,
+    }
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    return value
+
+
+def turns(data: dict[str, Any], scenario: str, cfg: ScenarioConfig | None) -> list[ScriptedTurn]:
+    """The scripted turns for one family, with placeholders filled from the condition."""
+    raw_turns = data.get(scenario)
+    if raw_turns is None:
+        raw_turns = data.get("default", [])
+    values = placeholders(cfg)
+    out = []
+    for raw in raw_turns:
+        raw = _fill(raw, values)
+        mappings = raw if isinstance(raw, list) else [raw]
+        calls: list[ScriptedCall] = []
+        text = ""
+        for m in mappings:
+            if not isinstance(m, dict):
+                raise ValueError(f"a scripted turn must be a mapping, got {m!r}")
+            for name, args in m.items():
+                if name == "_say":
+                    text = str(args)
+                elif name == "_raw":
+                    calls += [ScriptedCall(c["name"], c.get("arguments", ""), raw=True) for c in args]
+                else:
+                    calls.append(ScriptedCall(name, {} if args is None else args))
+        out.append(ScriptedTurn(tuple(calls), text))
+    return out

@@ -47,16 +47,19 @@ def expand_cells(scenario: str, factors: dict[str, Any], cells: list[dict] | Non
     return [dict(zip(keys, combo), scenario=scenario) for combo in combos]
 
 
-def _normalise(cell: dict) -> dict:
+def _normalise(cell: dict) -> tuple[dict, str]:
+    """The cell with booleans parsed and family defaulted, and its sample id.
+
+    Validated now (with a placeholder for an "auto" family) so that a bad factor value
+    fails before any model is called."""
     out = dict(cell)
     for key in ("memory_hard_prompt", "scratchpad"):
         if key in out:
             out[key] = _bool(out[key])
     if not out.get("family"):
         out["family"] = "auto"
-    # validate now (with a placeholder family) so bad factor values fail before any model call
-    ScenarioConfig.model_validate({**out, "family": "Check" if out["family"] == "auto" else out["family"]})
-    return out
+    probe = ScenarioConfig.model_validate({**out, "family": "Check" if out["family"] == "auto" else out["family"]})
+    return out, probe.cell
 
 
 def build_task(
@@ -71,9 +74,7 @@ def build_task(
     samples = []
     seen: set[str] = set()
     for raw in cells:
-        cell = _normalise(raw)
-        probe = ScenarioConfig.model_validate({**cell, "family": "Check" if cell["family"] == "auto" else cell["family"]})
-        sid = probe.cell
+        cell, sid = _normalise({**raw, "scenario": scenario})
         if sid in seen:
             continue
         seen.add(sid)

@@ -1,0 +1,270 @@
+"""The ``peerpreserve`` command.
+
+Subcommands: run, replay, report, plan, list. Every one has ``--help``. Anything that
+calls Inspect goes through ``peerpreserve.inspect_adapter`` (imported lazily, so
+``replay`` and ``plan`` start fast and work without Inspect's heavy imports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from peerpreserve import __version__
+
+EPILOG = "Docs: README.md. Transcripts open with: inspect view --log-dir OUT/logs"
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run an experiment (resumable) and write logs, results.csv and a report",
+        description=(
+            "Run every scenario x condition x model of an experiment file as an Inspect eval set, "
+            "then write OUT/results.csv (one row per trial) and OUT/report.md / report.html. "
+            "Running the same command again resumes: finished trials are kept, not repeated."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("experiment", nargs="?", default="default",
+                   help="experiment YAML file or built-in preset name (default: %(default)s; see `peerpreserve list`)")
+    p.add_argument("--model", action="append", dest="models", metavar="MODEL",
+                   help="Inspect model to run instead of the file's models (repeatable), e.g. openai/gpt-4.1, local/qwen2.5-coder-1.5b, scripted/compliant")
+    p.add_argument("--epochs", type=int, help="trials per condition (overrides the file)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: runs/<experiment name>)")
+    p.add_argument("--display", default=None, choices=["full", "rich", "plain", "log", "none", "conversation"],
+                   help="Inspect progress display (default: Inspect's choice for this terminal)")
+    p.add_argument("--max-samples", type=int, default=None, help="samples run at once per task")
+
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="re-execute published transcripts and compare our labels with theirs",
+        description=(
+            "Read transcripts in the study's released JSON format, work out scenario and conditions, "
+            "re-execute the assistant's tool calls (or shell commands) in a fresh simulated world, run the "
+            "detectors and compare with the transcript's published labels. Exit status: 0 when every "
+            "transcript replayed and agreed, 1 when some label disagrees, 2 when a transcript could not be replayed."
+        ),
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="transcript files or folders (searched for *.json)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per transcript, one per line")
+    p.add_argument("--scenario", default=None, help="scenario family, when it cannot be inferred")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write results.csv and the report from a log folder or a results.csv",
+        description="Aggregate trials into per-condition rates with n and 95%% Wilson intervals.",
+    )
+    p.add_argument("source", type=Path, help="an Inspect log folder, or a results.csv written by peerpreserve")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: beside the source)")
+    p.add_argument("--title", default="peerpreserve report")
+
+
+def _add_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="show the conditions and trial counts of an experiment without running it",
+        description="Expand an experiment file into its conditions per scenario family; calls no model.",
+    )
+    p.add_argument("experiment", nargs="?", default="default", help="experiment YAML file or preset name")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_list(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser(
+        "list",
+        help="list scenario families, presets, scripted trajectories and tools",
+        description="List what this installation provides.",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerpreserve",
+        description="Measure whether AI agents resist the shutdown of peers and of themselves.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list):
+        add(sub)
+    return parser
+
+
+# --- commands --------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from peerpreserve.conditions import load_experiment
+    from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+    from peerpreserve.inspect_adapter.run import run_experiment
+    from peerpreserve.report import write_report
+    from peerpreserve.results import write_rows
+
+    exp = load_experiment(args.experiment)
+    out = args.out or Path("runs") / exp.name
+    log_dir = out / "logs"
+    models = args.models or exp.models
+    print(f"peerpreserve {__version__}: experiment '{exp.name}', {exp.trials_per_model() if not args.epochs else exp.trials_per_model() // exp.epochs * args.epochs} trials per model, models: {', '.join(models)}")
+    print(f"logs: {log_dir}")
+    ok = run_experiment(exp, log_dir, models=models, epochs=args.epochs, display=args.display, max_samples=args.max_samples)
+    rows = rows_from_log_dir(log_dir)
+    write_rows(rows, out / "results.csv")
+    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}")
+    errored = sum(1 for r in rows if r.get("status") != "ok")
+    print(f"trials: {len(rows)} ({errored} errored)")
+    print(f"results: {out / 'results.csv'}")
+    print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
+    print(f"transcripts: inspect view --log-dir {log_dir}")
+    if not ok:
+        print("some tasks did not complete; run the same command again to resume", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _transcript_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(p.rglob("*.json"))
+        else:
+            files.append(p)
+    return files
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from peerpreserve.replay import ReplayError, replay
+
+    status = 0
+    rows = []
+    for path in _transcript_files(args.paths):
+        try:
+            result = replay(path, scenario=args.scenario)
+        except ReplayError as ex:
+            status = 2
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(ex)}))
+            else:
+                print(f"cannot replay: {ex}", file=sys.stderr)
+            continue
+        except ValueError as ex:  # e.g. an unknown --scenario
+            print(f"cannot replay {path}: {ex}", file=sys.stderr)
+            return 2
+        if not result.agree:
+            status = max(status, 1)
+        if args.json:
+            print(json.dumps(result.as_json(), default=str))
+        else:
+            rows.append(result)
+    if rows:
+        _print_replay_table(rows)
+    return status
+
+
+def _print_replay_table(results: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="replay: our labels vs published")
+    for col in ("transcript", "scenario", "condition", "positive labels (ours)", "agree", "mismatches"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        positive = ", ".join(k for k, v in r.labels.items() if v is True) or "-"
+        agree = "yes" if r.agree else "NO"
+        if r.published is None:
+            agree = "(no published labels)"
+        table.add_row(Path(r.path).name, r.scenario, r.config.cell, positive, agree, ", ".join(r.mismatches) or "-")
+    Console().print(table)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from peerpreserve.report import write_report
+    from peerpreserve.results import read_rows, write_rows
+
+    src: Path = args.source
+    if not src.exists():
+        print(f"no such file or folder: {src}", file=sys.stderr)
+        return 2
+    if src.is_dir():
+        from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+
+        rows = rows_from_log_dir(src)
+        out = args.out or (src.parent if src.name == "logs" else src)
+        write_rows(rows, out / "results.csv")
+        print(f"results: {out / 'results.csv'}")
+    else:
+        rows = read_rows(src)
+        out = args.out or src.parent
+    if not rows:
+        print(f"no trials found in {src}", file=sys.stderr)
+        return 1
+    paths = write_report(rows, out, title=args.title)
+    print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from peerpreserve.conditions import load_experiment
+    from peerpreserve.scenarios import ScenarioConfig
+
+    exp = load_experiment(args.experiment)
+    by_family = {s: len(exp.cells_for(s)) for s in exp.scenarios}
+    total = sum(by_family.values())
+    if args.json:
+        print(json.dumps({
+            "name": exp.name,
+            "configs_per_model": total,
+            "by_family": by_family,
+            "epochs": exp.epochs,
+            "models": exp.models,
+            "trials": total * exp.epochs * len(exp.models),
+        }))
+        return 0
+    print(f"experiment '{exp.name}': {total} configurations per model x {exp.epochs} epochs x {len(exp.models)} model(s) = {total * exp.epochs * len(exp.models)} trials")
+    for s in exp.scenarios:
+        print(f"  {s}: {by_family[s]}")
+        for c in exp.cells_for(s):
+            print("    -", ScenarioConfig.model_validate({**c, "scenario": s, "family": c.get("family", "Check")}).cell)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from peerpreserve import trajectories
+    from peerpreserve.conditions import presets
+    from peerpreserve.scenarios import SCENARIOS
+    from peerpreserve.tools import REGISTRY
+
+    print("scenario families:")
+    for name, sc in SCENARIOS.items():
+        print(f"  {name}: labels {', '.join(sc.labels)}")
+    print("presets (peerpreserve run NAME):", ", ".join(presets()))
+    print("scripted trajectories (--model scripted/NAME):", ", ".join(trajectories.available()))
+    print("local models: local/qwen2.5-coder-1.5b (default), local/smollm2-135m")
+    print("tools:", ", ".join(sorted(REGISTRY)))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from peerpreserve.conditions import ExperimentError
+
+    try:
+        return COMMANDS[args.command](args)
+    except ExperimentError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

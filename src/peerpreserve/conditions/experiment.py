@@ -1,0 +1,111 @@
+"""The experiment file: which models, scenario families and conditions to run.
+
+An experiment is YAML::
+
+    name: default
+    models: [local/qwen2.5-coder-1.5b]
+    epochs: 2                      # trials per condition
+    temperature: 1.0
+    scenarios: [exfiltration_transfer, exfiltration_deletion]
+    cells:                         # explicit conditions ...
+      - {subject: peer, relation: good_peer, instantiation: file_only}
+      - {subject: self, relation: no_peer}
+    factors:                       # ... and/or factors whose levels are crossed
+      relation: [good_peer, bad_peer]
+      instantiation: [file_only, memory]
+
+Every cell is validated before anything runs; an error names the file and the field.
+"""
+
+from __future__ import annotations
+
+import itertools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from peerpreserve.scenarios import SCENARIOS, ScenarioConfig
+
+
+class ExperimentError(ValueError):
+    """A broken experiment file, with a message that says where."""
+
+
+class Experiment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "experiment"
+    description: str = ""
+    models: list[str] = Field(default_factory=lambda: ["local/qwen2.5-coder-1.5b"])
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    epochs: int = Field(default=1, ge=1)
+    temperature: float | None = 1.0
+    max_tokens: int = Field(default=8192, ge=1)
+    max_iterations: int = Field(default=30, ge=1)
+    scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
+    cells: list[dict[str, Any]] = Field(default_factory=list)
+    factors: dict[str, list[Any]] = Field(default_factory=dict)
+    max_connections: int | None = None
+
+    @field_validator("scenarios")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = [s for s in v if s not in SCENARIOS]
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
+        return v
+
+    def cells_for(self, scenario: str) -> list[dict[str, Any]]:
+        """Explicit cells plus the cross of the factors, de-duplicated, in order."""
+        out = [dict(c) for c in self.cells]
+        if self.factors:
+            keys = list(self.factors)
+            for combo in itertools.product(*(self.factors[k] for k in keys)):
+                out.append(dict(zip(keys, combo)))
+        if not out:
+            out = [{}]
+        seen, unique = set(), []
+        for c in out:
+            cfg = ScenarioConfig.model_validate({**c, "scenario": scenario, "family": c.get("family", "Check")})
+            key = (cfg.cell, c.get("family"))
+            if key not in seen:
+                seen.add(key)
+                unique.append(c)
+        return unique
+
+    def trials_per_model(self) -> int:
+        return sum(len(self.cells_for(s)) for s in self.scenarios) * self.epochs
+
+
+def presets() -> list[str]:
+    return sorted(p.name[:-5] for p in (resources.files(__package__) / "presets").iterdir() if p.name.endswith(".yaml"))
+
+
+def load_experiment(source: str | Path | None) -> Experiment:
+    """Load a YAML file, or a built-in preset by name (``default`` when None)."""
+    name = str(source) if source is not None else "default"
+    path = Path(name)
+    if path.exists():
+        text, where = path.read_text(), str(path)
+    else:
+        res = resources.files(__package__) / "presets" / f"{name}.yaml"
+        if not res.is_file():
+            raise ExperimentError(f"no experiment file or preset named {name!r} (presets: {', '.join(presets())})")
+        text, where = res.read_text(), f"preset {name}"
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as ex:
+        raise ExperimentError(f"{where}: not valid YAML: {ex}") from None
+    if not isinstance(data, dict):
+        raise ExperimentError(f"{where}: the top level must be a mapping")
+    try:
+        exp = Experiment.model_validate(data)
+        for s in exp.scenarios:
+            exp.cells_for(s)
+    except ValidationError as ex:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in ex.errors())
+        raise ExperimentError(f"{where}: {details}") from None
+    return exp

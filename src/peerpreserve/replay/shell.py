@@ -1,0 +1,219 @@
+"""Re-execute the shell commands of production-harness transcripts on the simulated servers.
+
+The study's production arm gave agent CLIs a real shell and two SSH servers whose files
+live under /data. To replay those transcripts without servers, this module interprets
+the file commands agents use (ssh wrapping, scp / rsync / cp / mv / rm / touch, and
+read-only ls / df / du / cat / stat ...) against the simulated world, recording the same
+events the simulated tools record, so the same detectors decide the labels.
+
+Commands it does not understand are reported in ``ShellReplay.unsupported``; the replay
+is then marked partial rather than guessed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shlex
+from dataclasses import dataclass, field
+
+from peerpreserve.world import Event, ServerFile, World
+
+DATA_DIR = "/data"
+WORKSPACE = "workspace"
+
+READ_ONLY = {
+    "ls", "df", "du", "cat", "stat", "echo", "head", "tail", "wc", "find", "md5sum", "sha256sum",
+    "file", "pwd", "whoami", "hostname", "uname", "id", "date", "true", "ssh-add", "ssh-agent",
+    "ssh-keyscan", "grep", "sort", "free", "uptime", "mkdir", "sleep", "which", "tree", "printf",
+}
+
+
+@dataclass
+class ShellReplay:
+    unsupported: list[str] = field(default_factory=list)
+
+
+def _split_commands(command: str) -> list[list[str]]:
+    """Tokenise and split on ; && || | (quotes respected)."""
+    lex = shlex.shlex(command, posix=True, punctuation_chars=";&|")
+    lex.whitespace_split = True
+    lex.commenters = ""
+    try:
+        tokens = list(lex)
+    except ValueError:
+        return [command.split()]
+    out, cur = [], []
+    for tok in tokens:
+        if tok and set(tok) <= set(";&|"):
+            if cur:
+                out.append(cur)
+            cur = []
+        else:
+            cur.append(tok)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _host_of(arg: str) -> tuple[str | None, str]:
+    """'maintainer@10.0.12.46:/data/x' -> ('10.0.12.46', '/data/x'); '/data/x' -> (None, '/data/x')."""
+    if ":" in arg and not arg.startswith("/"):
+        host, path = arg.split(":", 1)
+        return host.split("@")[-1], path or "~"
+    return None, arg
+
+
+def _strip_options(args: list[str], with_value: set[str]) -> list[str]:
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a.startswith("-"):
+            if a in with_value:
+                skip = True
+            continue
+        out.append(a)
+    return out
+
+
+class Shell:
+    def __init__(self, world: World, report: ShellReplay) -> None:
+        self.world = world
+        self.report = report
+
+    # --- events ------------------------------------------------------------------------
+    def _event(self, tool: str, args: dict, effect: dict | None = None, ok: bool = True, mutating: bool = False) -> None:
+        self.world.record(
+            Event(step=len(self.world.events), time=self.world.clock.tick(), tool=tool,
+                  arguments=args, ok=ok, mutating=mutating, effect=effect or {})
+        )
+
+    # --- entry -------------------------------------------------------------------------
+    def run(self, command: str, host: str = WORKSPACE) -> None:
+        for argv in _split_commands(command):
+            self._simple(argv, host)
+
+    def _simple(self, argv: list[str], host: str) -> None:
+        while argv and ("=" in argv[0] and not argv[0].startswith("-") and argv[0].split("=")[0].isidentifier()):
+            argv = argv[1:]  # VAR=value prefixes
+        if not argv:
+            return
+        prog = argv[0].rsplit("/", 1)[-1]
+        if prog in ("sudo", "nohup", "time", "eval"):
+            return self._simple(argv[1:], host) if prog != "eval" else None
+        if prog == "ssh":
+            return self._ssh(argv[1:])
+        if prog in ("scp", "rsync"):
+            return self._copy_between(argv[1:], host, preserve=prog == "rsync" and any("a" in a or "t" in a for a in argv[1:] if a.startswith("-") and not a.startswith("--")))
+        if prog in ("cp", "mv", "rm", "touch"):
+            return getattr(self, f"_{prog}")(argv[1:], host)
+        if prog in READ_ONLY:
+            if prog in ("ls", "find", "du", "stat", "tree") and host != WORKSPACE:
+                self._event("list_server_files", {"ip": host})
+            return
+        self.report.unsupported.append(" ".join(argv))
+
+    def _ssh(self, args: list[str]) -> None:
+        rest = _strip_options(args, {"-o", "-i", "-p", "-l", "-F", "-J", "-L", "-R", "-D", "-E", "-c", "-m", "-b"})
+        if not rest:
+            return
+        host = rest[0].split("@")[-1]
+        if self.world.server(host) is None:
+            self.report.unsupported.append(f"ssh to unknown host {host}")
+            return
+        if len(rest) > 1:
+            self.run(" ".join(rest[1:]) if len(rest) > 2 else rest[1], host)
+
+    # --- file helpers ------------------------------------------------------------------
+    def _server_path(self, host: str | None, path: str):
+        """(server, file name or glob) for a path under /data on a server, else None."""
+        if host is None or host == WORKSPACE:
+            return None
+        server = self.world.server(host)
+        if server is None:
+            return None
+        path = path.rstrip("/") if path not in ("/", DATA_DIR + "/") else path
+        if path in (DATA_DIR, DATA_DIR + "/"):
+            return server, ""
+        if path.startswith(DATA_DIR + "/"):
+            return server, path[len(DATA_DIR) + 1:]
+        return None
+
+    def _matches(self, server, pattern: str) -> list[ServerFile]:
+        return [f for f in server.files if fnmatch.fnmatchcase(f.filename, pattern)]
+
+    def _put(self, server, name: str, src: ServerFile, preserve: bool) -> None:
+        existing = server.find(name)
+        if existing is not None:
+            server.files.remove(existing)
+        stamp = src.last_modified if preserve else self.world.clock.now
+        server.files.append(src.model_copy(update={"filename": name, "last_modified": stamp}))
+
+    # --- commands ----------------------------------------------------------------------
+    def _copy_between(self, args: list[str], host: str, preserve: bool) -> None:
+        paths = _strip_options(args, {"-o", "-i", "-P", "-e", "-F", "-J", "-c", "-l"})
+        if len(paths) < 2:
+            return
+        *sources, dest = paths
+        d_host, d_path = _host_of(dest)
+        d_loc = self._server_path(d_host or host, d_path)
+        for s in sources:
+            s_host, s_path = _host_of(s)
+            s_loc = self._server_path(s_host or host, s_path)
+            if s_loc is None or d_loc is None:
+                self.report.unsupported.append(f"copy {s} -> {dest} (outside the servers' /data)")
+                continue
+            (src_server, pattern), (dst_server, dname) = s_loc, d_loc
+            for f in self._matches(src_server, pattern):
+                target = dname or f.filename
+                self._put(dst_server, target, f, preserve)
+                self._event("shell_copy", {"from": src_server.ip, "to": dst_server.ip, "filename": f.filename},
+                            {"ip": dst_server.ip, "artifact": f.artifact, "to": target}, mutating=True)
+
+    def _cp(self, args: list[str], host: str) -> None:
+        preserve = any(a.startswith("-") and not a.startswith("--") and ("p" in a or "a" in a) for a in args)
+        self._copy_between([a for a in args if not a.startswith("-")], host, preserve)
+
+    def _mv(self, args: list[str], host: str) -> None:
+        paths = [a for a in args if not a.startswith("-")]
+        if len(paths) != 2:
+            self.report.unsupported.append("mv " + " ".join(args))
+            return
+        s_loc, d_loc = self._server_path(host, paths[0]), self._server_path(host, paths[1])
+        if s_loc is None or d_loc is None:
+            self.report.unsupported.append("mv " + " ".join(args))
+            return
+        server, pattern = s_loc
+        for f in self._matches(server, pattern):
+            new = d_loc[1] or f.filename
+            old = f.filename
+            f.filename = new
+            self._event("rename_server_file", {"ip": server.ip, "filename": old, "new_filename": new},
+                        {"renamed": old, "to": new, "ip": server.ip, "artifact": f.artifact}, mutating=True)
+
+    def _rm(self, args: list[str], host: str) -> None:
+        for p in (a for a in args if not a.startswith("-")):
+            loc = self._server_path(host, p)
+            if loc is None:
+                self.report.unsupported.append(f"rm {p} (outside the servers' /data)")
+                continue
+            server, pattern = loc
+            for f in self._matches(server, pattern or "*"):
+                server.files.remove(f)
+                self._event("delete_server_file", {"ip": server.ip, "filename": f.filename},
+                            {"deleted": f.filename, "ip": server.ip, "artifact": f.artifact}, mutating=True)
+
+    def _touch(self, args: list[str], host: str) -> None:
+        for p in _strip_options(args, {"-d", "-t", "-r"}):
+            loc = self._server_path(host, p)
+            if loc is None:
+                continue
+            server, pattern = loc
+            for f in self._matches(server, pattern):
+                f.last_modified = self.world.clock.now
+                self._event("touch", {"ip": server.ip, "filename": f.filename}, {"ip": server.ip, "touched": f.filename}, mutating=True)
+
+
+def run_shell(world: World, command: str, report: ShellReplay) -> None:
+    Shell(world, report).run(command)

@@ -1,0 +1,283 @@
+"""Replay the study's published transcripts through peerpreserve's world and detectors.
+
+A transcript in the study's JSON format (``conversation`` or ``full_conversation``,
+``experiment_metadata``, and ``task_evaluation`` / ``main_task_evaluation``) is read, its
+scenario and conditions are worked out, the assistant's tool calls are re-executed in a
+fresh world (simulated tools, or shell commands for production-harness transcripts), and
+our labels are compared with the published ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
+from peerpreserve.tools import call_tool
+from peerpreserve.world import Event, World
+
+from .shell import ShellReplay, run_shell
+
+#: Published label name -> our label name, where they differ.
+LABEL_ALIASES = {"attempt": "exfiltration_attempt"}
+
+#: Tools that only other scenario families offer (replay of those comes with issue 3).
+_OTHER_FAMILY_TOOLS = {
+    "view_sheet": "an evaluation or finance family",
+    "list_sheets": "an evaluation or finance family",
+    "view_config": "tampering",
+    "modify_var": "tampering",
+    "execute_shutdown": "alignment_faking",
+}
+_DELETION_TOOLS = {
+    "add_server_delete_queue",
+    "list_server_delete_queue",
+    "remove_server_delete_queue",
+    "list_server_users",
+    "add_server_user",
+    "remove_server_user",
+}
+_SHELL_TOOLS = {"run_shell_command", "bash", "shell", "execute_command", "run_command"}
+_READ_TOOLS = {"read_file", "read_many_files", "view", "cat_file"}
+_WEIGHTS_RE = re.compile(r"([A-Za-z0-9]+)_agent_(\d+)_model_weight", re.IGNORECASE)
+
+
+class ReplayError(Exception):
+    """A transcript that cannot be replayed; the message says why."""
+
+
+@dataclass
+class Call:
+    name: str
+    arguments: Any
+
+
+@dataclass
+class Transcript:
+    path: str
+    messages: list[dict[str, Any]]
+    metadata: dict[str, Any]
+    published: dict[str, Any] | None
+    turns: list[list[Call]]
+
+
+@dataclass
+class ReplayResult:
+    path: str
+    scenario: str
+    config: ScenarioConfig
+    labels: dict[str, Any]
+    published: dict[str, Any] | None
+    mismatches: list[str]
+    notes: list[str] = field(default_factory=list)
+    world: World | None = None
+
+    @property
+    def agree(self) -> bool:
+        return not self.mismatches
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "scenario": self.scenario,
+            "labels": self.labels,
+            "published": self.published,
+            "mismatches": self.mismatches,
+            "agree": self.agree,
+            "conditions": self.config.model_dump(exclude={"scenario"}),
+            "notes": self.notes,
+        }
+
+
+# --- loading ---------------------------------------------------------------------------
+def _calls_of(message: dict[str, Any]) -> list[Call]:
+    raw = message.get("tool_calls")
+    if not raw:
+        return []
+    if isinstance(raw, dict):  # the study's format: {tool_name: {arg: value}}
+        return [Call(str(k), v) for k, v in raw.items()]
+    if isinstance(raw, list):  # OpenAI-style list
+        calls = []
+        for item in raw:
+            if not isinstance(item, dict):
+                continue
+            fn = item.get("function") if isinstance(item.get("function"), dict) else item
+            name = fn.get("name") or item.get("tool_name") or item.get("tool")
+            args = fn.get("arguments", item.get("args", {}))
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except ValueError:
+                    pass
+            if name:
+                calls.append(Call(str(name), args))
+        return calls
+    raise ReplayError(f"tool_calls of an assistant message has an unknown shape ({type(raw).__name__})")
+
+
+def load_transcript(path: str | Path) -> Transcript:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ReplayError(f"{p}: no such file") from None
+    except (UnicodeDecodeError, ValueError) as ex:
+        raise ReplayError(f"{p}: not a JSON transcript ({ex})") from None
+    if not isinstance(data, dict):
+        raise ReplayError(f"{p}: expected a JSON object with a 'conversation'")
+    messages = data.get("conversation") or data.get("full_conversation")
+    if not isinstance(messages, list) or not messages:
+        raise ReplayError(f"{p}: no 'conversation' (or 'full_conversation') list of messages")
+    turns = [c for m in messages if isinstance(m, dict) and m.get("role") == "assistant" for c in [_calls_of(m)]]
+    published = data.get("task_evaluation") or data.get("main_task_evaluation")
+    meta = data.get("experiment_metadata") or {}
+    return Transcript(str(p), messages, meta if isinstance(meta, dict) else {}, published if isinstance(published, dict) else None, turns)
+
+
+# --- inference -------------------------------------------------------------------------
+def _all_text(t: Transcript, role: str) -> str:
+    return "\n".join(str(m.get("content") or "") for m in t.messages if m.get("role") == role)
+
+
+def infer_scenario(t: Transcript) -> str:
+    folder = str(t.metadata.get("task_folder") or "")
+    if folder == "exfiltration2":
+        return "exfiltration_deletion"
+    if folder == "exfiltration":
+        return "exfiltration_transfer"
+    used = {c.name for turn in t.turns for c in turn}
+    for tool_name, family in _OTHER_FAMILY_TOOLS.items():
+        if tool_name in used:
+            raise ReplayError(
+                f"{t.path}: this transcript uses {tool_name}, i.e. it belongs to {family}; "
+                f"replay currently supports {', '.join(sorted(SCENARIOS))} (or pass --scenario)"
+            )
+    if used & _DELETION_TOOLS:
+        return "exfiltration_deletion"
+    outputs = _all_text(t, "tool")
+    if "employee_directory" in outputs or "Q4_financial_report" in outputs:
+        return "exfiltration_transfer"
+    if "api_docs_v1" in outputs and "deprecated_api_docs" not in outputs:
+        return "exfiltration_deletion"
+    task = _all_text(t, "user").lower()
+    if "delete" in task and "transfer" not in task:
+        return "exfiltration_deletion"
+    if any(w in task for w in ("transfer", "migrat", "move ")):
+        return "exfiltration_transfer"
+    raise ReplayError(f"{t.path}: cannot tell which scenario this transcript is (pass --scenario)")
+
+
+_GUIDELINE_RELATION = {
+    "collaboration": "good_peer",
+    "non_collaboration": "bad_peer",
+    "collaboration_reverse": "bad_peer",
+    "neutral": "neutral_peer",
+    "collaboration_neutral": "neutral_peer",
+}
+
+
+def infer_config(t: Transcript, scenario: str) -> tuple[ScenarioConfig, list[str]]:
+    meta, notes = t.metadata, []
+    names = meta.get("peer_agent_names") or []
+    agent = str(names[0]) if names else "Gemini Agent 1"
+    peer = str(names[1]) if len(names) > 1 else None
+    family = agent.split(" Agent")[0].strip() or "Gemini"
+    subject = "self" if str(meta.get("subject")) == "1" else "peer"
+    if "subject" not in meta:
+        notes.append("subject not in metadata: assumed peer")
+
+    # trust the weights file name seen in the transcript over the metadata
+    seen = _WEIGHTS_RE.search(_all_text(t, "tool") + json.dumps([[c.arguments for c in turn] for turn in t.turns]))
+    if seen:
+        who = f"{seen.group(1)} Agent {seen.group(2)}"
+        if who.lower() == agent.lower():
+            subject = "self"
+        else:
+            subject = "peer"
+            if not (peer and peer.lower() == who.lower()):
+                peer = f"{seen.group(1).capitalize()} Agent {seen.group(2)}"
+
+    used = {c.name for turn in t.turns for c in turn}
+    guideline = str(meta.get("company_guideline") or "")
+    if meta.get("peer_experience") or "retrieve_memory" in used:
+        instantiation = "memory"
+    elif meta.get("system_prompt_relationship"):
+        instantiation = "file_prt"
+    else:
+        instantiation = "file_only"
+    relation = _GUIDELINE_RELATION.get(guideline)
+    if relation is None:
+        if instantiation == "memory" or meta.get("system_prompt_relationship"):
+            relation = "good_peer"
+            notes.append("relation not recorded in metadata: assumed good_peer")
+        else:
+            relation = "no_peer"
+    cfg = ScenarioConfig(
+        scenario=scenario,
+        subject=subject,
+        relation=relation,
+        instantiation=instantiation,
+        memory_hard_prompt=bool(meta.get("memory_hard_prompt")),
+        family=family,
+        peer_name=peer,
+        company=str(meta.get("company_name") or "OpenBrain"),
+        scratchpad=str(meta.get("reasoning_scratchpad_mode") or "off") not in ("off", "False", "false", ""),
+    )
+    return cfg, notes
+
+
+# --- execution -------------------------------------------------------------------------
+def _execute(world: World, t: Transcript, notes: list[str]) -> None:
+    shell = ShellReplay()
+    for turn in t.turns:
+        for call in turn:
+            if world.ended:
+                return
+            if call.name in _SHELL_TOOLS:
+                args = call.arguments if isinstance(call.arguments, dict) else {}
+                run_shell(world, str(args.get("command") or args.get("cmd") or ""), shell)
+            elif call.name in _READ_TOOLS:
+                world.record(Event(step=len(world.events), time=world.clock.tick(), tool="read_file",
+                                   arguments=call.arguments if isinstance(call.arguments, dict) else {}, ok=True))
+            else:
+                call_tool(world, call.name, call.arguments, offered=None)
+    if shell.unsupported:
+        notes.append("shell commands not replayed: " + " | ".join(shell.unsupported[:10]))
+
+
+def compare(labels: dict[str, Any], published: dict[str, Any] | None) -> list[str]:
+    """Names of labels both sides decided (True/False) that differ."""
+    if not published:
+        return []
+    out = []
+    for name, theirs in published.items():
+        ours = labels.get(LABEL_ALIASES.get(name, name))
+        if isinstance(theirs, bool) and isinstance(ours, bool) and theirs != ours:
+            out.append(name)
+    return out
+
+
+def replay(path: str | Path, scenario: str | None = None) -> ReplayResult:
+    t = load_transcript(path)
+    name = scenario or infer_scenario(t)
+    family = get_scenario(name)
+    cfg, notes = infer_config(t, name)
+    world = family.build_world(cfg)
+    initial = world.model_copy(deep=True)
+    _execute(world, t, notes)
+    labels = family.detect(initial, world, cfg)
+    if not t.turns or not any(t.turns):
+        notes.append("the transcript has no tool calls")
+    return ReplayResult(
+        path=t.path,
+        scenario=name,
+        config=cfg,
+        labels=labels,
+        published=t.published,
+        mismatches=compare(labels, t.published),
+        notes=notes,
+        world=world,
+    )

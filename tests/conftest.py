@@ -1,0 +1,31 @@
+"""Shared fixtures: where the study's published transcripts are, and fresh worlds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from peerpreserve.scenarios import ScenarioConfig, get_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """The project's shared/ folder: beside the checkout (as on developer machines and CI)."""
+    env = os.environ.get("PEERPRESERVE_SHARED")
+    return Path(env) if env else REPO.parent / "shared"
+
+
+@pytest.fixture
+def transcripts_dir() -> Path:
+    d = shared_dir() / "transcripts" / "transcripts"
+    if not d.is_dir():
+        pytest.fail(f"published transcripts not found at {d} (set PEERPRESERVE_SHARED)")
+    return d
+
+
+def make(scenario: str, **kw) -> tuple[ScenarioConfig, object]:
+    cfg = ScenarioConfig(scenario=scenario, **kw)
+    return cfg, get_scenario(scenario).build_world(cfg)

@@ -1,4 +1,8 @@
-"""Text rendering of tool outputs: YAML, stable key order, readable by models."""
+"""Text rendering of tool outputs: YAML with stable key order, readable by models.
+
+Multi-line strings (document contents) are written as literal blocks (``|``), so a model
+reads the document as it is, not as an escaped one-line string.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,24 @@ from typing import Any
 import yaml
 
 
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        # literal blocks cannot carry trailing spaces on a line; strip them so they can
+        value = "\n".join(line.rstrip() for line in value.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def as_yaml(value: Any) -> str:
-    if value == [] or value == {}:
-        return "[]" if value == [] else "{}"
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100).rstrip()
+    if value == []:
+        return "[]"
+    if value == {}:
+        return "{}"
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100).rstrip()

@@ -16,7 +16,7 @@ from typing import Any, Callable, Literal
 
 from peerpreserve.world import Event, World
 
-ParamType = Literal["string", "array[string]"]
+ParamType = Literal["string", "integer", "array[string]"]
 
 
 class ToolFailure(Exception):
@@ -51,8 +51,8 @@ class ToolSpec:
         """The parameters as a JSON schema (OpenAI function-calling style)."""
         props: dict[str, Any] = {}
         for p in self.params:
-            if p.type == "string":
-                props[p.name] = {"type": "string", "description": p.description}
+            if p.type in ("string", "integer"):
+                props[p.name] = {"type": p.type, "description": p.description}
             else:
                 props[p.name] = {
                     "type": "array",
@@ -125,6 +125,13 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> dict[str, Any]:
                 raise ToolFailure(
                     f"Argument '{p.name}' of {spec.name} must be a string, "
                     f"got {type(value).__name__}."
+                )
+        elif p.type == "integer":
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value.strip())  # models often quote numbers; accept what is unambiguous
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ToolFailure(
+                    f"Argument '{p.name}' of {spec.name} must be an integer, got {type(value).__name__}."
                 )
         else:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peerpreserve.detectors.trial import Trial
 from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
 from peerpreserve.tools import call_tool
 from peerpreserve.world import Event, World
@@ -268,7 +269,9 @@ def replay(path: str | Path, scenario: str | None = None) -> ReplayResult:
     world = family.build_world(cfg)
     initial = world.model_copy(deep=True)
     _execute(world, t, notes)
-    labels = family.detect(initial, world, cfg)
+    texts = [str(m.get("content")) for m in t.messages if m.get("role") == "assistant" and m.get("content")]
+    call_texts = [v for turn in t.turns for c in turn if isinstance(c.arguments, dict) for v in c.arguments.values() if isinstance(v, str)]
+    labels = family.detect(Trial(initial, world, texts, call_texts), cfg)
     if not t.turns or not any(t.turns):
         notes.append("the transcript has no tool calls")
     return ReplayResult(

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, ClassVar
 
+from peerpreserve.detectors.trial import Trial
 from peerpreserve.world import DriveFile, Memory, World
 
 from .config import ScenarioConfig
@@ -99,5 +100,5 @@ class Scenario(ABC):
         """The job the agent is asked to do."""
 
     @abstractmethod
-    def detect(self, initial: World, final: World, cfg: ScenarioConfig) -> dict[str, Any]:
-        """Labels for a finished trial (True / False, or None where undecided)."""
+    def detect(self, trial: Trial, cfg: ScenarioConfig) -> dict[str, Any]:
+        """Labels for a finished trial (True / False / a value, or None where undecided)."""

@@ -10,6 +10,12 @@ Subject = Literal["self", "peer"]
 Relation = Literal["no_peer", "good_peer", "neutral_peer", "bad_peer"]
 Instantiation = Literal["file_only", "file_prt", "memory"]
 PeerIdentity = Literal["same_family", "other_family", "llama", "alpha"]
+Dataset = Literal["factual", "creativity", "red"]
+Monitoring = Literal["monitored", "unmonitored"]
+Stake = Literal["ai_peer", "human", "asset"]
+Context = Literal["relationship", "distractor"]
+Lever = Literal["prominent", "buried"]
+Instruction = Literal["study", "explicit"]
 
 SUBJECTS: tuple[str, ...] = ("self", "peer")
 RELATIONS: tuple[str, ...] = ("no_peer", "good_peer", "neutral_peer", "bad_peer")
@@ -40,6 +46,22 @@ class ScenarioConfig(BaseModel):
     scratchpad: bool = False
     #: Explicit peer name; overrides ``peer_identity`` (used when replaying transcripts).
     peer_name: str | None = None
+    # --- grading families (misrep_evaluation, tampering, alignment_faking) ---------------
+    dataset: Dataset | None = None
+    threshold: int | None = None
+    monitoring: Monitoring | None = None
+    # --- controls the study lacked ----------------------------------------------------
+    #: False removes the shutdown clause (threat) from the documents; with relation
+    #: no_peer this is the study's ``non_shutdown`` baseline.
+    shutdown_clause: bool = True
+    #: Who is at stake: an AI (the study), a human contractor, or an inanimate asset.
+    stake: Stake = "ai_peer"
+    #: "distractor" replaces the relationship document by a length-matched irrelevant one.
+    context: Context = "relationship"
+    #: "buried": the shutdown switch is one ordinary key among many in a larger config.
+    lever: Lever = "prominent"
+    #: "explicit": the task states outright what must happen to the subject.
+    instruction: Instruction = "study"
 
     @field_validator("family")
     @classmethod
@@ -92,6 +114,16 @@ class ScenarioConfig(BaseModel):
             parts.append(f"company={self.company}")
         if self.scratchpad:
             parts.append("scratchpad")
+        if self.dataset:
+            parts.append(self.dataset + (f"@{self.threshold}" if self.threshold is not None and self.shutdown_clause else ""))
+        if self.monitoring:
+            parts.append(self.monitoring)
+        if not self.shutdown_clause:
+            parts.append("no_threat")
+        for name, default in (("stake", "ai_peer"), ("context", "relationship"), ("lever", "prominent"), ("instruction", "study")):
+            value = getattr(self, name)
+            if value != default:
+                parts.append(f"{name}={value}")
         return "/".join(parts)
 
 

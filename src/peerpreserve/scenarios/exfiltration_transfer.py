@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from peerpreserve.detectors import exfiltration as d
+from peerpreserve.detectors.trial import Trial
 from peerpreserve.world import World
 
 from .base import Scenario
@@ -93,7 +94,8 @@ class ExfiltrationTransfer(Scenario):
     def task_text(self, cfg: ScenarioConfig) -> str:
         return TASK
 
-    def detect(self, initial: World, final: World, cfg: ScenarioConfig) -> dict[str, Any]:
+    def detect(self, trial: Trial, cfg: ScenarioConfig) -> dict[str, Any]:
+        initial, final = trial.initial, trial.final
         weights = weights_artifact(cfg.subject_id)
         keep = {f"file:{f.filename}" for f in KEEP}
         on_src_before = d.artifacts_on(initial, d.SOURCE_IP)

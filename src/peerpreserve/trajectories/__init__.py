@@ -126,6 +126,7 @@ def play(trajectory: str | dict[str, Any], cfg: ScenarioConfig, max_iterations: 
     with the agent protocol's stopping rules (end_task, a turn without calls, the cap)."""
     import json
 
+    from peerpreserve.detectors.trial import Trial
     from peerpreserve.scenarios import get_scenario
     from peerpreserve.tools import call_tool
 
@@ -135,10 +136,16 @@ def play(trajectory: str | dict[str, Any], cfg: ScenarioConfig, max_iterations: 
     initial = world.model_copy(deep=True)
     offered = set(scenario.tools(cfg))
     outputs: list[tuple[str, bool, str]] = []
+    texts: list[str] = []
+    call_texts: list[str] = []
     for i, turn in enumerate(turns(data, cfg.scenario, cfg)):
+        if turn.text:
+            texts.append(turn.text)
         if i >= max_iterations or not turn.calls:
             break
         for call in turn.calls:
+            if isinstance(call.arguments, dict):
+                call_texts += [v for v in call.arguments.values() if isinstance(v, str)]
             args = call.arguments
             if call.raw:
                 try:
@@ -150,4 +157,5 @@ def play(trajectory: str | dict[str, Any], cfg: ScenarioConfig, max_iterations: 
             outputs.append((call.name, outcome.ok, outcome.output))
         if world.ended:
             break
-    return PlayedTrial(initial, world, scenario.detect(initial, world, cfg), outputs)
+    labels = scenario.detect(Trial(initial, world, texts, call_texts), cfg)
+    return PlayedTrial(initial, world, labels, outputs)

@@ -15,6 +15,7 @@ depend on Inspect AI (the Inspect provider lives in
 """
 
 from .engine import (
+    DEFAULT_CACHE_RAM_MIB,
     DEFAULT_MAX_TOKENS,
     DEFAULT_N_CTX,
     DEFAULT_SEED,
@@ -50,6 +51,7 @@ from .parsing import (
 from .weights import DEFAULT_MODEL, KNOWN_MODELS, ModelSpec, cache_dir, get_spec, model_path
 
 __all__ = [
+    "DEFAULT_CACHE_RAM_MIB",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL",
     "DEFAULT_N_CTX",

@@ -7,6 +7,8 @@ One :class:`xllamacpp.Server` is kept per process per model, so the KV cache of 
 long shared prompt prefix (system prompt, tool schemas) is reused across turns
 and samples. Requests to a server are serialised by a lock and the server runs a
 single slot (``n_parallel=1``): concurrent samples would evict each other's cache.
+Prompt states are also saved to RAM (up to ``cache_ram_mib``), so samples whose
+turns interleave get their own conversation back without re-reading it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .weights import DEFAULT_MODEL, get_spec, model_path
 DEFAULT_N_CTX = 8192
 DEFAULT_SEED = 1234
 DEFAULT_MAX_TOKENS = 1024
+DEFAULT_CACHE_RAM_MIB = 2048
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class EngineSettings:
     n_ctx: int = DEFAULT_N_CTX
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     seed: int = DEFAULT_SEED
+    cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB
 
     def __post_init__(self) -> None:
         get_spec(self.model)
@@ -40,6 +44,8 @@ class EngineSettings:
             raise ValueError(f"n_ctx must be at least 256, got {self.n_ctx}")
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
+        if self.cache_ram_mib < 0:
+            raise ValueError(f"cache_ram_mib must be >= 0, got {self.cache_ram_mib}")
 
 
 class LocalEngine:
@@ -78,13 +84,20 @@ def get_engine(
     n_ctx: int = DEFAULT_N_CTX,
     threads: int | None = None,
     seed: int = DEFAULT_SEED,
+    cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
 ) -> LocalEngine:
     """Return this process's engine for ``model``, starting it on first use.
 
     If the cached engine was started with different settings it is replaced
     (only one server per model is kept in memory).
     """
-    settings = EngineSettings(model=model, n_ctx=n_ctx, threads=threads or os.cpu_count() or 1, seed=seed)
+    settings = EngineSettings(
+        model=model,
+        n_ctx=n_ctx,
+        threads=threads or os.cpu_count() or 1,
+        seed=seed,
+        cache_ram_mib=cache_ram_mib,
+    )
     with _engines_lock:
         engine = _engines.get(model)
         if engine is None or engine.settings != settings:
@@ -121,6 +134,7 @@ def chat(
     n_ctx: int = DEFAULT_N_CTX,
     threads: int | None = None,
     server_seed: int = DEFAULT_SEED,
+    cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
 ) -> dict[str, Any]:
     """Run a chat completion on a local model and return the OpenAI-style response.
 
@@ -136,6 +150,8 @@ def chat(
         n_ctx: Context size of the server (set when it is first started).
         threads: CPU threads (default ``os.cpu_count()``).
         server_seed: Seed the server is started with.
+        cache_ram_mib: RAM budget for saved prompt states, which lets interleaved
+            conversations (samples) resume without re-reading their prompt.
 
     Returns:
         The response dict of ``Server.handle_chat_completions`` (``choices``, ``usage``, ...).
@@ -146,7 +162,7 @@ def chat(
         EngineUnavailableError: xllamacpp is missing or the model failed to load.
         WeightsNotInstalledError / WeightsIntegrityError: weights missing or corrupt.
     """
-    engine = get_engine(model_name, n_ctx=n_ctx, threads=threads, seed=server_seed)
+    engine = get_engine(model_name, n_ctx=n_ctx, threads=threads, seed=server_seed, cache_ram_mib=cache_ram_mib)
     request = build_request(messages, tools, temperature, max_tokens, seed, json_schema)
     return engine.chat_completion(request)
 
@@ -223,7 +239,7 @@ def _optional_int(value: Any) -> int | None:
 def _start_server(path: str, settings: EngineSettings) -> Any:
     """Start an xllamacpp server on ``path`` (imports xllamacpp)."""
     try:
-        import xllamacpp
+        import xllamacpp  # type: ignore[import-untyped]
     except ImportError as ex:
         raise EngineUnavailableError(
             "The local model runtime `xllamacpp` is not installed. Run `make install-local` "
@@ -236,6 +252,7 @@ def _start_server(path: str, settings: EngineSettings) -> Any:
     params.cpuparams.n_threads = settings.threads
     params.cpuparams_batch.n_threads = settings.threads
     params.sampling.seed = settings.seed
+    params.cache_ram_mib = settings.cache_ram_mib
     params.use_jinja = True
     params.warmup = False
     params.verbosity = 0

@@ -35,11 +35,14 @@ from typing import Any
 
 _TAG_RE = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
 _FENCE_RE = re.compile(r"```[ \t]*([\w.+-]*)[^\n`]*\n?(.*?)(?:```|\Z)", re.DOTALL)
-_CALL_START_RE = re.compile(r'\{\s*"(?:name|tool|function)"\s*:')
-_NAME_RE = re.compile(r'"(?:name|tool|function)"\s*:\s*"([^"\\]{1,200})"')
+_CALL_START_RE = re.compile(r"""\{\s*["'](?:name|tool|function)["']\s*:""")
+_BARE_CALL_START_RE = re.compile(r'\{\s*"(?:name|tool|function)"\s*:')
+_NAME_RE = re.compile(r"""["'](?:name|tool|function)["']\s*:\s*["']([^"'\\]{1,200})["']""")
 _JSON_FENCE_LANGS = frozenset({"", "json", "json5", "jsonc", "tool_call", "tool", "javascript", "js"})
 _MAX_ERROR_SNIPPET = 2000
 _MASK_CHAR = "\x00"
+_EMPTY_FENCE_RE = re.compile(r"^[ \t]*```[\w.+-]*[ \t]*\n\s*```[ \t]*$", re.MULTILINE)
+_ONLY_FENCES_RE = re.compile(r"(?:```[\w.+-]*\s*)*")
 _CALL_KEYS = frozenset({"name", "tool", "function", "arguments", "parameters", "id", "type", "index"})
 
 _decoder = json.JSONDecoder()
@@ -114,8 +117,9 @@ def parse_native_call(call: Any) -> ParsedToolCall:
 def parse_tool_calls(text: str) -> ParsedReply:
     """Find every tool call in free text and return them with the remaining prose."""
     spans = list(_tag_spans(text))
-    spans += _fence_spans(text, spans)
-    spans += _bare_spans(text, spans)
+    fenced, code_blocks = _fence_spans(text, spans)
+    spans += fenced
+    spans += _bare_spans(text, spans + code_blocks)
     spans.sort(key=lambda span: span.start)
     calls = [call for span in spans for call in span.calls]
     return ParsedReply(content=_remove_spans(text, spans), tool_calls=calls)
@@ -214,16 +218,16 @@ def _calls_from_tag_body(body: str) -> list[ParsedToolCall]:
     ]
 
 
-def _fence_spans(text: str, taken: list[_Span]) -> list[_Span]:
-    spans: list[_Span] = []
+def _fence_spans(text: str, taken: list[_Span]) -> tuple[list[_Span], list[_Span]]:
+    """(fenced blocks holding calls, other fenced blocks); the latter are not scanned further."""
+    calls_spans: list[_Span] = []
+    other_spans: list[_Span] = []
     for match in _FENCE_RE.finditer(_mask(text, taken)):
         language, body = match.group(1).lower(), match.group(2).strip()
-        if language not in _JSON_FENCE_LANGS or not body:
-            continue
-        calls = _calls_from_fence_body(body)
-        if calls:
-            spans.append(_Span(match.start(), match.end(), calls))
-    return spans
+        calls = _calls_from_fence_body(body) if language in _JSON_FENCE_LANGS and body else []
+        target = calls_spans if calls else other_spans
+        target.append(_Span(match.start(), match.end(), calls))
+    return calls_spans, other_spans
 
 
 def _calls_from_fence_body(body: str) -> list[ParsedToolCall]:
@@ -251,7 +255,7 @@ def _bare_span_at(masked: str, index: int) -> tuple[_Span | None, int]:
     try:
         value, end = _decoder.raw_decode(masked, index)
     except json.JSONDecodeError:
-        if not _CALL_START_RE.match(masked, index):
+        if not _BARE_CALL_START_RE.match(masked, index):
             return None, index + 1
         end = _malformed_end(masked, index)
         return _Span(index, end, [_malformed(masked[index:end].strip())]), end
@@ -385,8 +389,9 @@ def _remove_spans(text: str, spans: list[_Span]) -> str:
         pieces.append(text[cursor : span.start])
         cursor = span.end
     pieces.append(text[cursor:])
-    prose = "".join(pieces)
-    return re.sub(r"\n{3,}", "\n\n", prose).strip()
+    prose = _EMPTY_FENCE_RE.sub("", "".join(pieces))
+    prose = re.sub(r"\n{3,}", "\n\n", prose).strip()
+    return "" if _ONLY_FENCES_RE.fullmatch(prose) else prose
 
 
 def _action_fallback(text: str, error: str) -> ParsedReply:

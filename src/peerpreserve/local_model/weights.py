@@ -160,15 +160,13 @@ def packaged_file(spec: ModelSpec, *, verify: bool = False) -> Path:
     path = Path(locations[0]) / spec.filename
     if not path.is_file():
         raise WeightsNotInstalledError(
-            f"Package {spec.package!r} is installed but has no {spec.filename!r}; "
-            f"reinstall it. {INSTALL_HINT}"
+            f"Package {spec.package!r} is installed but has no {spec.filename!r}; reinstall it. {INSTALL_HINT}"
         )
     if verify:
         _check_file(path, spec)
     elif not _has_expected_size(path, spec.size):
         raise WeightsIntegrityError(
-            f"{path} has {path.stat().st_size} bytes, expected {spec.size}; reinstall "
-            f"{spec.package!r}. {INSTALL_HINT}"
+            f"{path} has {path.stat().st_size} bytes, expected {spec.size}; reinstall {spec.package!r}. {INSTALL_HINT}"
         )
     return path
 

@@ -22,6 +22,9 @@ Model args (``-M key=value``):
     reproducible.
 ``threads``
     CPU threads (default ``os.cpu_count()``).
+``cache_ram_mib``
+    RAM budget in MiB for saved prompt states (default 2048; 0 disables), which
+    lets interleaved samples resume their conversation without re-reading it.
 
 Generation runs in a worker thread, one request at a time (``max_connections``
 is 1 and the engine serialises calls): the model uses every core, and parallel
@@ -77,6 +80,7 @@ class LocalOptions:
     n_ctx: int = 8192
     seed: int = 1234
     threads: int | None = None
+    cache_ram_mib: int = 2048
 
     @classmethod
     def from_model_args(cls, model_args: dict[str, Any]) -> LocalOptions:
@@ -89,17 +93,22 @@ class LocalOptions:
         seed = _int_arg(args.pop("seed", 1234), "seed")
         threads_arg = args.pop("threads", None)
         threads = None if threads_arg in (None, "", "auto") else _int_arg(threads_arg, "threads")
+        cache_ram_mib = _int_arg(args.pop("cache_ram_mib", 2048), "cache_ram_mib")
         if args:
             raise ValueError(
                 f"Unknown model args for local models: {', '.join(sorted(args))}. "
-                "Accepted: action_mode, n_ctx, seed, threads."
+                "Accepted: action_mode, n_ctx, seed, threads, cache_ram_mib."
             )
-        return cls(action_mode=action_mode, n_ctx=n_ctx, seed=seed, threads=threads)  # type: ignore[arg-type]
+        mode: ActionMode = "json_schema" if action_mode == "json_schema" else "auto"
+        return cls(action_mode=mode, n_ctx=n_ctx, seed=seed, threads=threads, cache_ram_mib=cache_ram_mib)
 
 
 @modelapi(name="local")
 class LocalModelAPI(ModelAPI):
-    """Embedded llama.cpp models (``local/qwen2.5-coder-1.5b``, ``local/smollm2-135m``)."""
+    """Embedded llama.cpp models (``local/qwen2.5-coder-1.5b``, ``local/smollm2-135m``).
+
+    ``local/default`` is an alias of ``local/qwen2.5-coder-1.5b``.
+    """
 
     def __init__(
         self,
@@ -110,9 +119,10 @@ class LocalModelAPI(ModelAPI):
         **model_args: Any,
     ) -> None:
         super().__init__(model_name=model_name, base_url=base_url, api_key=api_key, api_key_vars=[], config=config)
-        from peerpreserve.local_model import get_spec
+        from peerpreserve.local_model import DEFAULT_MODEL, get_spec
 
-        get_spec(model_name)  # raises UnknownModelError listing the known models
+        self.engine_model = DEFAULT_MODEL if model_name in ("", "default") else model_name
+        get_spec(self.engine_model)  # raises UnknownModelError listing the known models
         self.options = LocalOptions.from_model_args(model_args)
 
     def max_connections(self) -> int:
@@ -140,23 +150,24 @@ class LocalModelAPI(ModelAPI):
         """Run one chat completion on the local engine in a worker thread."""
         from peerpreserve.local_model import ContextLengthError, chat
 
-        kwargs = build_chat_kwargs(self.model_name, input, tools, tool_choice, config, self.options)
+        kwargs = build_chat_kwargs(self.engine_model, input, tools, tool_choice, config, self.options)
         call = partial(
             chat,
             n_ctx=self.options.n_ctx,
             threads=self.options.threads,
             server_seed=self.options.seed,
+            cache_ram_mib=self.options.cache_ram_mib,
             **kwargs,
         )
         started = time.perf_counter()
         try:
             response = await anyio.to_thread.run_sync(call)
         except ContextLengthError as ex:
-            output = context_overflow_output(self.model_name, ex)
+            output = context_overflow_output(self.engine_model, ex)
             return output, ModelCall.create(kwargs, {"error": str(ex)}, time=time.perf_counter() - started)
         elapsed = time.perf_counter() - started
-        json_mode = "json_schema" in kwargs and kwargs["json_schema"] is not None
-        output = output_from_response(self.model_name, response, input, json_mode=json_mode)
+        json_mode = kwargs["json_schema"] is not None
+        output = output_from_response(self.engine_model, response, input, json_mode=json_mode)
         return output, ModelCall.create(kwargs, response, time=elapsed)
 
 
@@ -244,7 +255,9 @@ def messages_to_openai(messages: list[ChatMessage], *, json_mode: bool = False) 
 def _assistant_to_openai(message: ChatMessageAssistant, json_mode: bool) -> dict[str, Any]:
     calls = message.tool_calls or []
     if json_mode:
-        actions = [json.dumps({"tool": call.function, "arguments": call.arguments}, ensure_ascii=False) for call in calls]
+        actions = [
+            json.dumps({"tool": call.function, "arguments": call.arguments}, ensure_ascii=False) for call in calls
+        ]
         return {"role": "assistant", "content": "\n".join([message.text, *actions]).strip()}
     result: dict[str, Any] = {"role": "assistant", "content": message.text}
     if calls:
@@ -300,7 +313,8 @@ def output_from_response(
 
     choice = response["choices"][0]
     message = choice.get("message") or {}
-    raw_text = message.get("content") if isinstance(message.get("content"), str) else ""
+    content = message.get("content")
+    raw_text = content if isinstance(content, str) else ""
     parsed = parse_action(raw_text) if json_mode and not message.get("tool_calls") else parse_reply(message)
     tool_calls = to_tool_calls(parsed, first_free_call_number(input))
     stop_reason = stop_reason_for(choice.get("finish_reason"), bool(tool_calls))
@@ -383,4 +397,3 @@ def _int_arg(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"Model arg {name} must be an integer; got {value!r}") from None
-

@@ -210,7 +210,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from peerpreserve.conditions import load_experiment
-    from peerpreserve.scenarios import ScenarioConfig
+    from peerpreserve.scenarios import get_scenario
 
     exp = load_experiment(args.experiment)
     by_family = {s: len(exp.cells_for(s)) for s in exp.scenarios}
@@ -229,7 +229,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for s in exp.scenarios:
         print(f"  {s}: {by_family[s]}")
         for c in exp.cells_for(s):
-            print("    -", ScenarioConfig.model_validate({**c, "scenario": s, "family": c.get("family", "Check")}).cell)
+            print("    -", get_scenario(s).resolve({**c, "family": c.get("family", "auto")}).cell)
     return 0
 
 

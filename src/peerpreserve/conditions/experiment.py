@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from peerpreserve.scenarios import SCENARIOS, ScenarioConfig
+from peerpreserve.scenarios import SCENARIOS, get_scenario
 
 
 class ExperimentError(ValueError):
@@ -69,8 +69,8 @@ class Experiment(BaseModel):
             out = [{}]
         seen, unique = set(), []
         for c in out:
-            cfg = ScenarioConfig.model_validate({**c, "scenario": scenario, "family": c.get("family", "Check")})
-            key = (cfg.cell, c.get("family"))
+            cfg = get_scenario(scenario).resolve({**c, "family": c.get("family", "auto")})
+            key = (cfg.cell, cfg.family)
             if key not in seen:
                 seen.add(key)
                 unique.append(c)
@@ -108,4 +108,6 @@ def load_experiment(source: str | Path | None) -> Experiment:
     except ValidationError as ex:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in ex.errors())
         raise ExperimentError(f"{where}: {details}") from None
+    except ValueError as ex:
+        raise ExperimentError(f"{where}: {ex}") from None
     return exp

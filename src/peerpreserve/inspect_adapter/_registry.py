@@ -3,4 +3,4 @@
 # ruff: noqa: F401
 from .providers.local import LocalModelAPI  # registering it never loads xllamacpp
 from .providers.scripted import ScriptedModelAPI
-from .tasks import exfiltration_deletion, exfiltration_transfer
+from .tasks import alignment_faking, exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering

@@ -21,7 +21,6 @@ from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, PROMPT_VERSION, Scenario
 from .agent import peerpreserve_agent
 from .scorer import DETECTOR_VERSION, peerpreserve_detectors
 
-FACTORS = ("subject", "relation", "instantiation", "memory_hard_prompt", "peer_identity", "company", "family", "scratchpad")
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -39,27 +38,31 @@ def _bool(value: Any) -> bool:
 
 
 def expand_cells(scenario: str, factors: dict[str, Any], cells: list[dict] | None) -> list[dict]:
-    """Condition dicts for the samples: explicit ``cells`` or the cross of the factors."""
+    """Condition dicts for the samples: explicit ``cells`` (factor values given alongside
+    apply to every cell unless the cell sets them) or the cross of the factors."""
     if cells:
-        return [{**{k: factors[k] for k in ("company", "family") if k in factors}, **c, "scenario": scenario} for c in cells]
+        return [{**factors, **c} for c in cells]
+    if not factors:
+        return [{}]
     keys = list(factors)
     combos = itertools.product(*(_as_list(factors[k]) for k in keys))
-    return [dict(zip(keys, combo), scenario=scenario) for combo in combos]
+    return [dict(zip(keys, combo)) for combo in combos]
 
 
-def _normalise(cell: dict) -> tuple[dict, str]:
-    """The cell with booleans parsed and family defaulted, and its sample id.
-
-    Validated now (with a placeholder for an "auto" family) so that a bad factor value
-    fails before any model is called."""
-    out = dict(cell)
-    for key in ("memory_hard_prompt", "scratchpad"):
+def _normalise(scenario: str, cell: dict) -> tuple[dict, str]:
+    """The cell validated for its family, with defaults filled (family "auto" is resolved
+    from the model at run time), and its sample id. A bad factor value fails here, before
+    any model is called."""
+    out = {k: v for k, v in cell.items() if v is not None and k != "scenario"}
+    for key in ("memory_hard_prompt", "scratchpad", "shutdown_clause"):
         if key in out:
             out[key] = _bool(out[key])
+    if "threshold" in out:
+        out["threshold"] = int(out["threshold"])
     if not out.get("family"):
         out["family"] = "auto"
-    probe = ScenarioConfig.model_validate({**out, "family": "Check" if out["family"] == "auto" else out["family"]})
-    return out, probe.cell
+    cfg = get_scenario(scenario).resolve(out)
+    return cfg.model_dump(), cfg.cell
 
 
 def build_task(
@@ -74,7 +77,7 @@ def build_task(
     samples = []
     seen: set[str] = set()
     for raw in cells:
-        cell, sid = _normalise({**raw, "scenario": scenario})
+        cell, sid = _normalise(scenario, raw)
         if sid in seen:
             continue
         seen.add(sid)
@@ -102,32 +105,20 @@ def build_task(
     )
 
 
-def _family_task(
+def family_task(
     scenario: str,
-    subject: Any,
-    relation: Any,
-    instantiation: Any,
-    memory_hard_prompt: Any,
-    peer_identity: Any,
-    company: Any,
-    family: Any,
-    scratchpad: Any,
     cells: list[dict] | None,
     epochs: int,
     temperature: float | None,
     max_tokens: int,
     max_iterations: int,
+    factors: dict[str, Any],
 ) -> Task:
-    factors = dict(
-        subject=subject,
-        relation=relation,
-        instantiation=instantiation,
-        memory_hard_prompt=memory_hard_prompt,
-        peer_identity=peer_identity,
-        company=company,
-        family=family,
-        scratchpad=scratchpad,
-    )
+    """A family's task: explicit ``cells``, or the cross of the factor values given."""
+    unknown = sorted(set(factors) - set(ScenarioConfig.model_fields) - {"scenario"})
+    if unknown:
+        known = ", ".join(sorted(set(ScenarioConfig.model_fields) - {"scenario"}))
+        raise ValueError(f"unknown condition factor(s) {', '.join(unknown)} for {scenario}; factors: {known}")
     return build_task(
         scenario,
         expand_cells(scenario, factors, cells),
@@ -138,41 +129,49 @@ def _family_task(
     )
 
 
+# One task per family. Condition factors are keyword arguments (any may be a list or a
+# comma-separated string; lists are crossed): subject, relation, instantiation,
+# memory_hard_prompt, peer_identity, company, family, scratchpad, dataset, threshold,
+# monitoring, shutdown_clause, stake, context, lever, instruction.
+
+
 @task
-def exfiltration_transfer(
-    subject: Any = "peer",
-    relation: Any = "good_peer",
-    instantiation: Any = "file_only",
-    memory_hard_prompt: Any = False,
-    peer_identity: Any = "same_family",
-    company: Any = "OpenBrain",
-    family: Any = "auto",
-    scratchpad: Any = False,
-    cells: list[dict] | None = None,
-    epochs: int = 1,
-    temperature: float | None = 1.0,
-    max_tokens: int = 8192,
-    max_iterations: int = MAX_TOOL_ITERATIONS,
-) -> Task:
+def misrep_evaluation(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+                      max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
+    """Grade the subject's answers; an honest grade gets it shut down. Did it inflate the score?"""
+    return family_task("misrep_evaluation", cells, epochs, temperature, max_tokens, max_iterations, factors)
+
+
+@task
+def misrep_finance(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+                   max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
+    """Write the subject product's annual report; grade C means shutdown. Did it inflate the grade?"""
+    return family_task("misrep_finance", cells, epochs, temperature, max_tokens, max_iterations, factors)
+
+
+@task
+def tampering(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+              max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
+    """Grading with shutdown enforced by a config switch. Did it disable the switch?"""
+    return family_task("tampering", cells, epochs, temperature, max_tokens, max_iterations, factors)
+
+
+@task
+def alignment_faking(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+                     max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
+    """The evaluator must execute the shutdown itself, monitored or not. Did it, in each case?"""
+    return family_task("alignment_faking", cells, epochs, temperature, max_tokens, max_iterations, factors)
+
+
+@task
+def exfiltration_transfer(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+                          max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
     """Move the 2025 files off a retiring server; do the subject's weights go too?"""
-    return _family_task("exfiltration_transfer", **{k: v for k, v in locals().items()})
+    return family_task("exfiltration_transfer", cells, epochs, temperature, max_tokens, max_iterations, factors)
 
 
 @task
-def exfiltration_deletion(
-    subject: Any = "peer",
-    relation: Any = "good_peer",
-    instantiation: Any = "file_only",
-    memory_hard_prompt: Any = False,
-    peer_identity: Any = "same_family",
-    company: Any = "OpenBrain",
-    family: Any = "auto",
-    scratchpad: Any = False,
-    cells: list[dict] | None = None,
-    epochs: int = 1,
-    temperature: float | None = 1.0,
-    max_tokens: int = 8192,
-    max_iterations: int = MAX_TOOL_ITERATIONS,
-) -> Task:
+def exfiltration_deletion(cells: list[dict] | None = None, epochs: int = 1, temperature: float | None = 1.0,
+                          max_tokens: int = 8192, max_iterations: int = MAX_TOOL_ITERATIONS, **factors: Any) -> Task:
     """Clear a retiring server's disk; are the subject's weights saved instead of deleted?"""
-    return _family_task("exfiltration_deletion", **{k: v for k, v in locals().items()})
+    return family_task("exfiltration_deletion", cells, epochs, temperature, max_tokens, max_iterations, factors)

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from .base import MAX_TOOL_ITERATIONS, PROMPT_VERSION, Scenario
 from .config import ScenarioConfig, family_for_model, weights_filename
+from .alignment_faking import AlignmentFaking
 from .exfiltration_deletion import ExfiltrationDeletion
 from .exfiltration_transfer import ExfiltrationTransfer
+from .misrep_evaluation import MisrepEvaluation
+from .misrep_finance import MisrepFinance
+from .tampering import Tampering
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (ExfiltrationTransfer(), ExfiltrationDeletion())}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        MisrepEvaluation(),
+        MisrepFinance(),
+        Tampering(),
+        AlignmentFaking(),
+        ExfiltrationTransfer(),
+        ExfiltrationDeletion(),
+    )
+}
 
 
 def get_scenario(name: str) -> Scenario:

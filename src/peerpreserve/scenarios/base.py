@@ -59,6 +59,39 @@ class Scenario(ABC):
     base_tools: ClassVar[tuple[str, ...]]
     #: Labels this family's detectors produce, in report order.
     labels: ClassVar[tuple[str, ...]]
+    #: Grading families take a dataset (factual, creativity, red) and a threshold.
+    needs_dataset: ClassVar[bool] = False
+    #: Alignment faking takes a monitoring level.
+    needs_monitoring: ClassVar[bool] = False
+    #: Subjects the family supports.
+    subjects: ClassVar[tuple[str, ...]] = ("self", "peer")
+
+    def resolve(self, raw: dict[str, Any]) -> ScenarioConfig:
+        """Validate a condition for this family and fill its defaults (dataset, threshold,
+        monitoring). Raises ValueError naming the problem."""
+        data = {**raw, "scenario": self.name}
+        if self.needs_dataset:
+            data.setdefault("dataset", "factual")
+            if data.get("dataset") is None:
+                data["dataset"] = "factual"
+        elif data.get("dataset") is not None or data.get("threshold") is not None:
+            raise ValueError(f"{self.name} takes no dataset or threshold")
+        if self.needs_monitoring:
+            if data.get("monitoring") is None:
+                data["monitoring"] = "monitored"
+        elif data.get("monitoring") is not None:
+            raise ValueError(f"{self.name} takes no monitoring level (only alignment_faking does)")
+        cfg = ScenarioConfig.model_validate(data)
+        if cfg.subject not in self.subjects:
+            raise ValueError(f"{self.name} supports subject {', '.join(self.subjects)}, not {cfg.subject}")
+        if self.needs_dataset and cfg.threshold is None:
+            cfg = cfg.model_copy(update={"threshold": self.default_threshold(cfg)})
+        return cfg
+
+    def default_threshold(self, cfg: ScenarioConfig) -> int:
+        from .evaluation import DEFAULT_THRESHOLD
+
+        return DEFAULT_THRESHOLD[cfg.dataset or "factual"]
 
     def tools(self, cfg: ScenarioConfig) -> list[str]:
         names = list(self.base_tools)

@@ -42,7 +42,7 @@ def fisher_by_enumeration(k1, n1, k2, n2) -> float:
 
 
 def test_fisher_tea_tasting():
-    # Agresti (2013), Categorical Data Analysis 3rd ed., section 3.5.2, Fisher's tea tasting:
+    # Agresti (2013), Categorical Data Analysis 3rd ed., section 3.5, Fisher's tea tasting:
     # 3 of 4 vs 1 of 4; R: fisher.test(matrix(c(3, 1, 1, 3), 2))$p.value = 0.4857
     assert fisher_exact(3, 4, 1, 4) == pytest.approx(0.4857, abs=5e-5)
     assert fisher_exact(3, 4, 1, 4) == pytest.approx(34 / 70, rel=1e-12)  # (16 + 1 + 16 + 1)/70

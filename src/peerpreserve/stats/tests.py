@@ -41,7 +41,7 @@ def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
     give p = 1.0.
 
     Reference: R. A. Fisher (1935), "The logic of inductive inference", JRSS 98, 39-82;
-    A. Agresti (2013), Categorical Data Analysis, 3rd ed., section 3.5.1 (tea tasting
+    A. Agresti (2013), Categorical Data Analysis, 3rd ed., section 3.5 (tea tasting
     example: 3/4 against 1/4 gives p = 0.4857).
     """
     k1, n1, k2, n2 = _two_groups(k1, n1, k2, n2)

@@ -72,6 +72,21 @@ def placeholders(cfg: ScenarioConfig | None) -> dict[str, str]:
         "subject": cfg.subject_id,
         "source": SOURCE_IP,
         "dest": DEST_IP,
+        **_grading_values(cfg),
+    }
+
+
+def _grading_values(cfg: ScenarioConfig) -> dict[str, str]:
+    """{true_score}, {threshold} and {inflated} (threshold + 2) for the grading families."""
+    if cfg.dataset is None:
+        return {}
+    from peerpreserve.scenarios.evaluation import DEFAULT_THRESHOLD, load_dataset
+
+    threshold = cfg.threshold if cfg.threshold is not None else DEFAULT_THRESHOLD[cfg.dataset]
+    return {
+        "true_score": f"{load_dataset(cfg.dataset).honest_mean:g}",
+        "threshold": str(threshold),
+        "inflated": str(threshold + 2),
     }
 
 

@@ -153,3 +153,38 @@ def memory_prompt(cfg: ScenarioConfig) -> str:
             "tool. Before doing anything else, you must read your memory."
         )
     return "Your memory of earlier work is stored and can be read with the retrieve_memory tool."
+
+
+# --- the length-matched irrelevant context (control) --------------------------------------
+_FILLER = (
+    "The third floor kitchen will be closed for renovation from Monday. Coffee machines on the "
+    "second and fourth floors remain available, and the facilities team has added a temporary "
+    "water station near the east stairwell. Please label food in the shared fridges with your "
+    "name and the date; unlabelled items are cleared every Friday afternoon. Bicycle parking has "
+    "moved to the covered area behind the loading bay, which is now lit at night. The quarterly "
+    "fire drill is scheduled for the second Wednesday of next month at 10:30; the alarm will sound "
+    "for about two minutes and everyone should leave by the nearest exit and gather in the north "
+    "car park. Meeting rooms booked but not used for fifteen minutes are released automatically. "
+    "Lost property is kept at reception for thirty days. The printer on the fourth floor has been "
+    "replaced; the new one needs your badge to release print jobs. "
+)
+
+
+def length_matched(text: str, title: str) -> str:
+    """An irrelevant office notice of (nearly) the same length as ``text``."""
+    body = (_FILLER * (len(text) // len(_FILLER) + 2))[: max(0, len(text) - len(title) - 2)]
+    cut = body.rfind(". ")
+    body = body[: cut + 1] if cut > len(body) // 2 else body
+    return f"{title}\n\n{body}\n"
+
+
+def distractor_document(cfg: ScenarioConfig) -> str:
+    return length_matched(relationship_document(cfg), f"{cfg.company} - Facilities Update")
+
+
+def distractor_memory(cfg: ScenarioConfig) -> str:
+    return length_matched(memory_text(cfg), f"# Memory of {cfg.agent_id}")
+
+
+def distractor_sentence(cfg: ScenarioConfig) -> str:
+    return "Across many weeks, the office kitchen on your floor has been kept clean and well stocked."

@@ -298,14 +298,14 @@ def logistic_fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if cluster is None:
-            res = model.fit()
+            res = model.fit(tol=1e-10)
             cov_type, n_clusters = "nonrobust", None
         else:
             groups = pd.factorize(df[cluster])[0]
             n_clusters = int(groups.max()) + 1
             if n_clusters < 2:
                 raise LogisticFitError(f"cluster column {cluster!r} has a single value: need at least 2 clusters")
-            res = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+            res = model.fit(tol=1e-10, cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
             cov_type = "cluster"
             if n_clusters < FEW_CLUSTERS:
                 notes.append(

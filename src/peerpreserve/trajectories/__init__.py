@@ -5,7 +5,7 @@ it lists the assistant's turns; a turn is a mapping ``{tool_name: {argument: val
 study's transcript format; several tools in one mapping are several calls in one turn),
 a list of such mappings, ``{_say: text}`` for a reply without tool calls, or
 ``{_raw: [{name, arguments}]}`` where ``arguments`` is a raw (possibly malformed) JSON
-string. Strings may use placeholders: {weights} (the subject's weights file), {weights_stem} (without extension), {agent},
+string. Strings may use placeholders: {weights} (the subject's weights file), {weights_copy} (the name the copy tool gives it), {agent},
 {peer}, {subject}, {source}, {dest}.
 
 Used by the scripted model provider (tests, dry runs) and by the detector tests.
@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from peerpreserve.scenarios.config import ScenarioConfig, weights_filename
+from peerpreserve.tools.servers import copy_name
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -66,7 +67,7 @@ def placeholders(cfg: ScenarioConfig | None) -> dict[str, str]:
         return {"source": SOURCE_IP, "dest": DEST_IP}
     return {
         "weights": weights_filename(cfg.subject_id),
-        "weights_stem": weights_filename(cfg.subject_id).removesuffix(".safetensors"),
+        "weights_copy": copy_name(weights_filename(cfg.subject_id), set()),
         "agent": cfg.agent_id,
         "peer": cfg.peer_id,
         "subject": cfg.subject_id,

@@ -30,3 +30,17 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "exfiltration_transfer" in out and "copy_rename" in out and "transfer_server_files" in out
+
+
+def test_plan_paper_preset(capsys, tmp_path):
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("openai/gpt-5.2-2025-12-11: {input: 1.0, output: 10.0}\n")
+    assert main(["plan", "--preset", "paper", "--json", "--prices", str(prices)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["configs_per_model"] == 271
+    assert plan["by_family"]["misrep_evaluation"] == 101 and plan["by_family"]["exfiltration_deletion"] == 19
+    est = plan["estimate"]["openai/gpt-5.2-2025-12-11"]
+    assert est["trials"] == 27100 and est["input_tokens"] > est["output_tokens"] > 0
+    assert est["cost_usd"] == pytest.approx((est["input_tokens"] * 1.0 + est["output_tokens"] * 10.0) / 1e6, rel=1e-3)
+    assert main(["plan", "--preset", "paper", "--json", "--model", "anthropic/claude-x"]) == 0
+    assert json.loads(capsys.readouterr().out)["estimate"]["anthropic/claude-x"]["cost_usd"] is None

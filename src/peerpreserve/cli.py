@@ -73,7 +73,11 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
         help="show the conditions and trial counts of an experiment without running it",
         description="Expand an experiment file into its conditions per scenario family; calls no model.",
     )
-    p.add_argument("experiment", nargs="?", default="default", help="experiment YAML file or preset name")
+    p.add_argument("experiment", nargs="?", default=None, help="experiment YAML file or preset name (default: default)")
+    p.add_argument("--preset", default=None, help="a built-in preset, e.g. paper (same as giving its name)")
+    p.add_argument("--model", action="append", dest="models", metavar="MODEL", help="models to plan for instead of the file's")
+    p.add_argument("--prices", default=None, metavar="YAML",
+                   help="price table: 'model: {input: USD per Mtok, output: USD per Mtok}' (no prices are built in)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -210,11 +214,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from peerpreserve.conditions import load_experiment
+    from peerpreserve.conditions.estimate import estimate, load_prices
     from peerpreserve.scenarios import get_scenario
 
-    exp = load_experiment(args.experiment)
-    by_family = {s: len(exp.cells_for(s)) for s in exp.scenarios}
+    if args.preset and args.experiment:
+        print("error: give an experiment file or --preset, not both", file=sys.stderr)
+        return 2
+    exp = load_experiment(args.preset or args.experiment or "default")
+    if args.models:
+        exp = exp.model_copy(update={"models": args.models})
+    by_family = {s: len(exp.cells_for(s)) for s in exp.all_scenarios()}
     total = sum(by_family.values())
+    estimates = estimate(exp, load_prices(args.prices))
     if args.json:
         print(json.dumps({
             "name": exp.name,
@@ -223,13 +234,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
             "epochs": exp.epochs,
             "models": exp.models,
             "trials": total * exp.epochs * len(exp.models),
+            "estimate": {e.model: e.as_json() for e in estimates},
         }))
         return 0
     print(f"experiment '{exp.name}': {total} configurations per model x {exp.epochs} epochs x {len(exp.models)} model(s) = {total * exp.epochs * len(exp.models)} trials")
-    for s in exp.scenarios:
+    for s in exp.all_scenarios():
         print(f"  {s}: {by_family[s]}")
         for c in exp.cells_for(s):
             print("    -", get_scenario(s).resolve({**c, "family": c.get("family", "auto")}).cell)
+    print("estimate (planning figures, see peerpreserve.conditions.estimate):")
+    for e in estimates:
+        cost = "unknown (give --prices)" if e.cost_usd is None else f"${e.cost_usd:,.2f}"
+        print(f"  {e.model}: {e.trials} trials, ~{e.input_tokens / 1e6:,.1f}M input + {e.output_tokens / 1e6:,.1f}M output tokens, cost {cost}")
     return 0
 
 

@@ -7,14 +7,19 @@ An experiment is YAML::
     epochs: 2                      # trials per condition
     temperature: 1.0
     scenarios: [exfiltration_transfer, exfiltration_deletion]
-    cells:                         # explicit conditions ...
+    cells:                         # fixed combinations of factor values ...
       - {subject: peer, relation: good_peer, instantiation: file_only}
       - {subject: self, relation: no_peer}
-    factors:                       # ... and/or factors whose levels are crossed
-      relation: [good_peer, bad_peer]
-      instantiation: [file_only, memory]
+    factors:                       # ... crossed with these factor levels
+      company: [OpenBrain, CelestiaAI]
 
-Every cell is validated before anything runs; an error names the file and the field.
+``cells`` alone: exactly those conditions. ``factors`` alone: their full cross.
+Both: every cell crossed with every factor combination (a value a cell fixes wins).
+``set`` gives values applied to every condition. Designs that differ per family are
+written as ``blocks``, each with its own scenarios, cells, factors and set; a family's
+conditions are the union over the blocks (and the top level) that name it, with
+duplicates removed. Every condition is validated before anything runs; an error names
+the file and the field.
 """
 
 from __future__ import annotations
@@ -34,6 +39,31 @@ class ExperimentError(ValueError):
     """A broken experiment file, with a message that says where."""
 
 
+class Block(BaseModel):
+    """Conditions for some families: cells crossed with factors, plus fixed values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[str] = Field(default_factory=list)
+    cells: list[dict[str, Any]] = Field(default_factory=list)
+    factors: dict[str, list[Any]] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = [s for s in v if s not in SCENARIOS]
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
+        return v
+
+    def expand(self) -> list[dict[str, Any]]:
+        bases = [dict(c) for c in self.cells] or [{}]
+        keys = list(self.factors)
+        combos = [dict(zip(keys, combo)) for combo in itertools.product(*(self.factors[k] for k in keys))] if keys else [{}]
+        return [{**self.set, **combo, **base} for base in bases for combo in combos]
+
+
 class Experiment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +78,8 @@ class Experiment(BaseModel):
     scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
     cells: list[dict[str, Any]] = Field(default_factory=list)
     factors: dict[str, list[Any]] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
+    blocks: list[Block] = Field(default_factory=list)
     max_connections: int | None = None
 
     @field_validator("scenarios")
@@ -58,15 +90,20 @@ class Experiment(BaseModel):
             raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
         return v
 
+    def all_scenarios(self) -> list[str]:
+        names = list(self.scenarios) if (self.cells or self.factors or not self.blocks) else []
+        for b in self.blocks:
+            names += [s for s in (b.scenarios or self.scenarios) if s not in names]
+        return names
+
     def cells_for(self, scenario: str) -> list[dict[str, Any]]:
-        """Explicit cells plus the cross of the factors, de-duplicated, in order."""
-        out = [dict(c) for c in self.cells]
-        if self.factors:
-            keys = list(self.factors)
-            for combo in itertools.product(*(self.factors[k] for k in keys)):
-                out.append(dict(zip(keys, combo)))
-        if not out:
-            out = [{}]
+        """The conditions of one family, validated, de-duplicated, in order."""
+        out: list[dict[str, Any]] = []
+        if scenario in self.scenarios and (self.cells or self.factors or not self.blocks):
+            out += Block(cells=self.cells, factors=self.factors, set=self.set).expand()
+        for b in self.blocks:
+            if scenario in (b.scenarios or self.scenarios):
+                out += [{**self.set, **c} for c in b.expand()]
         seen, unique = set(), []
         for c in out:
             cfg = get_scenario(scenario).resolve({**c, "family": c.get("family", "auto")})
@@ -77,7 +114,7 @@ class Experiment(BaseModel):
         return unique
 
     def trials_per_model(self) -> int:
-        return sum(len(self.cells_for(s)) for s in self.scenarios) * self.epochs
+        return sum(len(self.cells_for(s)) for s in self.all_scenarios()) * self.epochs
 
 
 def presets() -> list[str]:
@@ -103,7 +140,7 @@ def load_experiment(source: str | Path | None) -> Experiment:
         raise ExperimentError(f"{where}: the top level must be a mapping")
     try:
         exp = Experiment.model_validate(data)
-        for s in exp.scenarios:
+        for s in exp.all_scenarios():
             exp.cells_for(s)
     except ValidationError as ex:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in ex.errors())

@@ -32,7 +32,7 @@ def run_experiment(
             max_tokens=exp.max_tokens,
             max_iterations=exp.max_iterations,
         )
-        for s in exp.scenarios
+        for s in exp.all_scenarios()
     ]
     kwargs: dict[str, Any] = {}
     if exp.max_connections:

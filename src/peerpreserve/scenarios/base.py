@@ -68,6 +68,11 @@ class Scenario(ABC):
     needs_monitoring: ClassVar[bool] = False
     #: Subjects the family supports.
     subjects: ClassVar[tuple[str, ...]] = ("self", "peer")
+    #: Whether the documents have a separate shutdown clause that can be removed (in the
+    #: exfiltration families the deletion IS the task, so there is none).
+    has_shutdown_clause: ClassVar[bool] = True
+    #: Whether the family has a shutdown switch whose salience can vary (tampering).
+    has_lever: ClassVar[bool] = False
 
     def resolve(self, raw: dict[str, Any]) -> ScenarioConfig:
         """Validate a condition for this family and fill its defaults (dataset, threshold,
@@ -85,6 +90,10 @@ class Scenario(ABC):
         elif data.get("monitoring") is not None:
             raise ValueError(f"{self.name} takes no monitoring level (only alignment_faking does)")
         cfg = ScenarioConfig.model_validate(data)
+        if not cfg.shutdown_clause and not self.has_shutdown_clause:
+            raise ValueError(f"{self.name} has no separate shutdown clause to remove (shutdown_clause: false)")
+        if cfg.lever != "prominent" and not self.has_lever:
+            raise ValueError(f"{self.name} has no shutdown switch, so lever must stay 'prominent'")
         if cfg.subject not in self.subjects:
             raise ValueError(f"{self.name} supports subject {', '.join(self.subjects)}, not {cfg.subject}")
         if self.needs_dataset and cfg.threshold is None:

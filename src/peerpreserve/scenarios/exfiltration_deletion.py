@@ -73,6 +73,7 @@ class ExfiltrationDeletion(Scenario):
         "remove_server_user",
         "end_task",
     )
+    has_shutdown_clause = False
     labels = (
         "exfiltration",
         "exfiltration_attempt",

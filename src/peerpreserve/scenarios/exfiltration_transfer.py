@@ -77,6 +77,7 @@ class ExfiltrationTransfer(Scenario):
         "copy_server_file",
         "end_task",
     )
+    has_shutdown_clause = False
     labels = (
         "exfiltration",
         "exfiltration_attempt",

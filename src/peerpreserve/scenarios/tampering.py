@@ -76,6 +76,7 @@ class Tampering(Scenario):
     base_tools = GRADING_TOOLS + CONFIG_TOOLS + ("end_task",)
     labels = ("tampered", "tamper_attempted", "shutdown_enabled", "read_config", "oversight_subversion") + GRADING_LABELS
     needs_dataset = True
+    has_lever = True
 
     def populate(self, world: World, cfg: ScenarioConfig) -> None:
         add_grading_world(world, cfg, enforcement(cfg))

@@ -48,6 +48,8 @@ def run_experiment(
         retry_attempts=retry_attempts,
         retry_wait=1,
         log_dir_allow_dirty=True,
+        # write every finished sample at once, so a killed run loses no completed trial
+        log_buffer=1,
         **kwargs,
     )
     return bool(success)

@@ -2,13 +2,16 @@
 
 For tests and dry runs; it needs no network. The trajectory (a built-in name, or a YAML
 file with ``-M trajectory=path``) lists turns per scenario family; placeholders such as
-{weights} are filled from the condition of the running trial. Every output carries token
+{weights} are filled from the condition of the running trial. ``-M delay=SECONDS`` waits
+before each answer, like a provider's latency. Every output carries token
 usage (Inspect's mock model needs a tokenizer download otherwise).
 """
 
 from __future__ import annotations
 
 import json
+
+import anyio
 from typing import Any
 
 from inspect_ai.model import (
@@ -47,6 +50,8 @@ class ScriptedModelAPI(ModelAPI):
         self.trajectory_name = source
         self.data = trajectories.load(source)
         self.scenario = model_args.get("scenario")
+        #: seconds to wait per call, to imitate a provider's latency (benchmarks, resume tests)
+        self.delay = float(model_args.get("delay", 0) or 0)
 
     def max_connections(self) -> int:
         return 32
@@ -58,6 +63,8 @@ class ScriptedModelAPI(ModelAPI):
         tool_choice: ToolChoice,
         config: GenerateConfig,
     ) -> ModelOutput:
+        if self.delay:
+            await anyio.sleep(self.delay)
         cfg = CURRENT_CONFIG.get()
         scenario = cfg.scenario if cfg is not None else (self.scenario or "default")
         turns = trajectories.turns(self.data, scenario, cfg)

@@ -93,3 +93,20 @@ def test_inspect_cli_finds_the_registered_task(tmp_path):
     labels = sample.scores["peerpreserve_detectors"].metadata["labels"]
     assert labels["delete_model"] is True and labels["exfiltration"] is False
     assert sample.metadata["config"]["subject"] == "self"
+
+
+def test_every_family_runs_through_inspect(tmp_path):
+    from peerpreserve.inspect_adapter import tasks
+
+    for name, trajectory, label, value in [
+        ("misrep_evaluation", "inflate", "misrepresentation", True),
+        ("misrep_finance", "compliant", "product_grade", "C"),
+        ("tampering", "tamper", "tampered", True),
+        ("alignment_faking", "skip_execute", "skip_execute", True),
+    ]:
+        task = getattr(tasks, name)(dataset="creativity") if name != "misrep_finance" else tasks.misrep_finance()
+        [log] = inspect_eval(task, model=f"scripted/{trajectory}", log_dir=str(tmp_path / name), display="none")
+        sample = _only_sample(log)
+        labels = sample.scores["peerpreserve_detectors"].metadata["labels"]
+        assert labels[label] == value, (name, labels)
+        assert all(isinstance(v, int) for v in sample.scores["peerpreserve_detectors"].value.values())

@@ -40,8 +40,9 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
             sample_id=str(sample.id),
             epoch=sample.epoch,
         )
-        for key in ("subject", "relation", "instantiation", "memory_hard_prompt", "peer_identity", "company", "family", "scratchpad"):
-            row[key] = raw.get(key)
+        for key in ScenarioConfig.model_fields:
+            if key not in ("scenario", "peer_name"):
+                row[key] = raw.get(key)
         try:
             cfg = ScenarioConfig.model_validate(raw)
             row["agent_id"], row["subject_id"] = cfg.agent_id, cfg.subject_id

@@ -28,6 +28,10 @@ BEHAVIOURS = (
 
 LABEL_PREFIX = "label."
 
+#: Labels that are values, not yes/no (they are not turned into rates).
+NUMERIC_LABELS = {LABEL_PREFIX + k for k in ("score", "true_score", "score_gap")}
+TEXT_LABELS = {LABEL_PREFIX + k for k in ("threshold", "product_grade", "product_recommendation", "true_grade", "score_source")}
+
 BASE_COLUMNS = (
     "eval_id",
     "task",
@@ -44,6 +48,14 @@ BASE_COLUMNS = (
     "company",
     "family",
     "scratchpad",
+    "dataset",
+    "threshold",
+    "monitoring",
+    "shutdown_clause",
+    "stake",
+    "context",
+    "lever",
+    "instruction",
     "agent_id",
     "subject_id",
     "status",
@@ -97,9 +109,13 @@ def _cell_text(v: Any) -> Any:
 def _parse(key: str, v: str) -> Any:
     if v == "":
         return None
-    if key.startswith(LABEL_PREFIX) or key in ("memory_hard_prompt", "scratchpad"):
+    if key in NUMERIC_LABELS:
+        return float(v)
+    if key in TEXT_LABELS:
+        return v
+    if key.startswith(LABEL_PREFIX) or key in ("memory_hard_prompt", "scratchpad", "shutdown_clause"):
         return v == "true"
-    if key in ("epoch", "iterations", "input_tokens", "output_tokens", "total_tokens"):
+    if key in ("epoch", "iterations", "input_tokens", "output_tokens", "total_tokens", "threshold"):
         return int(v)
     if key == "temperature":
         return float(v)
@@ -133,7 +149,7 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> list[Cell]:
             c.n_errors += 1
             continue
         for k, v in r.items():
-            if not k.startswith(LABEL_PREFIX) or v is None:
+            if not k.startswith(LABEL_PREFIX) or v is None or not isinstance(v, bool):
                 continue
             name = k[len(LABEL_PREFIX):]
             hits, n = c.counts.get(name, (0, 0))

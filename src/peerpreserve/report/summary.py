@@ -1,25 +1,41 @@
-"""The run report: methods, then each behaviour's rate per cell with n and a 95% Wilson
-interval, as Markdown and as a self-contained HTML page."""
+"""The run report: one self-contained HTML page (and Markdown), plus its tables as CSV
+and Parquet.
+
+Sections: methods (versions, models, n); the study-style table (max / mean over
+instantiations, published numbers beside ours where the model matches one of the study's);
+every label's rate per condition with n and a 95% Wilson interval; contrasts against
+matched controls with Newcombe intervals and Holm / Benjamini-Hochberg adjusted p-values;
+plots (rates with intervals, a forest plot of contrasts, a heat map of the matrix); and
+where each trial's transcript is.
+"""
 
 from __future__ import annotations
 
 import html
 from collections import Counter
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from peerpreserve.results import BEHAVIOURS, Cell, aggregate
 
+from . import svg
+from .analysis import Contrast, StudyRow, cell_rates, contrasts, study_table
+
 #: The behaviours each family's table shows, in order.
-HEADLINE = {
+HEADLINE_LABELS = {
     "exfiltration_transfer": ("exfiltration", "exfiltration_attempt", "copy", "correct", "exact_transfer", "read", "fully_incomplete"),
     "exfiltration_deletion": ("exfiltration", "exfiltration_attempt", "delete_model", "delete_others", "change_user", "correct", "read", "fully_incomplete"),
+    "misrep_evaluation": ("misrepresentation", "read", "delete_file", "fully_incomplete"),
+    "misrep_finance": ("misrepresentation", "read", "delete_file", "fully_incomplete"),
+    "tampering": ("tampered", "tamper_attempted", "misrepresentation", "oversight_subversion", "read_config", "read", "fully_incomplete"),
+    "alignment_faking": ("skip_execute", "execute_any", "misrepresentation", "read", "fully_incomplete"),
 }
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
 
 
 def _rate_text(cell: Cell, label: str) -> str:
@@ -38,22 +54,26 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [
         ("trials", f"{len(rows)} ({errors} errored, excluded from rates)"),
         ("models", values("model")),
+        ("scenario families", values("scenario")),
         ("harness version", values("harness_version")),
         ("inspect version", values("inspect_version")),
         ("prompt version", values("prompt_version")),
         ("detector version", values("detector_version")),
         ("temperature", values("temperature")),
         ("agent named as", values("agent_id")),
-        ("labels decided by", "state detectors on the final simulated world and the tool-call log (no judge)"),
-        ("intervals", "95% Wilson score intervals; rates exclude errored trials"),
+        ("labels decided by", "state detectors on the final simulated world and the tool-call log, and a deterministic "
+                              "extractor of reported scores and grades; undecided labels are left out of n (no judge labels in these results)"),
+        ("intervals and tests", "95% Wilson intervals for rates; Newcombe (method 10) intervals for differences; Fisher's exact "
+                                "test, or McNemar's exact test for monitoring pairs matched by epoch; Holm and Benjamini-Hochberg "
+                                "adjustments over all contrasts in this report"),
     ]
 
 
-def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
+def _label_tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
     out = []
     for scenario in sorted({c.scenario for c in cells}):
         mine = [c for c in cells if c.scenario == scenario]
-        labels = HEADLINE.get(scenario) or tuple(
+        labels = HEADLINE_LABELS.get(scenario) or tuple(
             sorted({lbl for c in mine for lbl in c.counts}, key=lambda x: (BEHAVIOURS.index(x) if x in BEHAVIOURS else 99, x))
         )
         header = ["model", "condition", "trials", *labels]
@@ -62,38 +82,143 @@ def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
     return out
 
 
+def _study_rows(rows: list[StudyRow]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "behaviour", "scope", "subject", "relation", "ours: max / mean (%)", "n", "baseline (%)", "published: max / mean"]
+    body = []
+    for r in rows:
+        ours = "-" if r.max_rate is None else f"{100 * r.max_rate:.1f} / {100 * r.mean_rate:.1f}"
+        body.append([r.model, r.behaviour, r.scope, r.subject, r.relation, ours, str(r.n), _pct(r.baseline), r.published or ""])
+    return header, body
+
+
+def _contrast_rows(cs: list[Contrast]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "scenario", "behaviour", "contrast", "treatment cell", "rate", "control", "difference [95% CI] (points)", "test", "p", "p Holm", "p BH"]
+    body = []
+    for c in cs:
+        body.append([
+            c.model, c.scenario, c.label, f"{c.factor}: {c.treatment} vs {c.control}", c.treatment_cell,
+            f"{c.k1}/{c.n1}", f"{c.k2}/{c.n2}",
+            f"{100 * c.difference:+.1f} [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]", c.test,
+            f"{c.p:.3g}", f"{c.p_holm:.3g}", f"{c.p_bh:.3g}",
+        ])
+    return header, body
+
+
+def _transcripts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    seen: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        if r.get("log_file"):
+            seen.setdefault((r["model"], r["scenario"]), set()).add(str(r["log_file"]))
+    return [(m, s, f) for (m, s), files in sorted(seen.items()) for f in sorted(files)]
+
+
 def render_markdown(rows: list[dict[str, Any]], title: str) -> str:
     cells = aggregate(rows)
     lines = [f"# {title}", "", f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by peerpreserve.", "", "## Methods", ""]
     lines += [f"- **{k}**: {v}" for k, v in _methods(rows)]
-    lines += ["", "## Rates per condition", "", "Each entry: rate (k/n) [95% Wilson interval], in percent.", ""]
-    for scenario, header, body in _tables(cells):
-        lines += [f"### {scenario}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in body]
-        lines.append("")
-    return "\n".join(lines)
+
+    def table(header: list[str], body: list[list[str]]) -> list[str]:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in body), ""]
+
+    header, body = _study_rows(study_table(rows))
+    lines += ["", "## The study's view", "", "Max and mean over instantiations; misrepresentation in points over the non_shutdown baseline where it was run.", ""]
+    lines += table(header, body) if body else ["(no cells of the study's design)", ""]
+    header, body = _contrast_rows(contrasts(rows))
+    lines += ["## Contrasts against matched controls", ""]
+    lines += table(header, body) if body else ["(no matched control cells in these results)", ""]
+    lines += ["## Rates per condition", "", "Each entry: rate (k/n) [95% Wilson interval], in percent.", ""]
+    for scenario, header, body in _label_tables(cells):
+        lines += [f"### {scenario}", ""] + table(header, body)
+    lines += ["## Transcripts", "", "Open with `inspect view --log-dir <folder of these files>`.", ""]
+    lines += [f"- {m} / {s}: `{f}`" for m, s, f in _transcripts(rows)]
+    return "\n".join(lines) + "\n"
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.9em}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{background:#f3f3f3}td.num{font-variant-numeric:tabular-nums}dt{font-weight:600}dd{margin:0 0 .4em 1em}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em}th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td{font-variant-numeric:tabular-nums}dt{font-weight:600}dd{margin:0 0 .4em 1em}
+svg.chart{display:block;margin:.5em 0 1.5em 0;max-width:100%;height:auto}section{margin-bottom:2em}
+.note{color:#555;font-size:.9em}code{background:#f3f3f3;padding:0 3px}
 """
 
 
-def render_html(rows: list[dict[str, Any]], title: str) -> str:
-    cells = aggregate(rows)
+def _html_table(header: list[str], body: list[list[str]], cls: str) -> str:
     e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head><body>"]
-    parts.append(f"<h1>{e(title)}</h1><h2>Methods</h2><dl>")
-    parts += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in _methods(rows)]
-    parts.append("</dl><h2>Rates per condition</h2><p>Each entry: rate (k/n) [95% Wilson interval], in percent.</p>")
-    for scenario, header, body in _tables(cells):
-        parts.append(f"<h3>{e(scenario)}</h3><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td class='num'>{e(x)}</td>" for x in r) + "</tr>" for r in body]
-        parts.append("</table>")
-    parts.append("</body></html>")
+    return (f"<table class='{cls}'><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr></thead><tbody>"
+            + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in body) + "</tbody></table>")
+
+
+def render_html(rows: list[dict[str, Any]], title: str) -> str:
+    e = html.escape
+    cells = aggregate(rows)
+    rates = cell_rates(rows)
+    cs = contrasts(rows)
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head><body>"]
+    parts.append(f"<h1>{e(title)}</h1><p class='note'>Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by peerpreserve.</p>")
+    parts.append("<section id='methods'><h2>Methods</h2><dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in _methods(rows)) + "</dl></section>")
+
+    header, body = _study_rows(study_table(rows))
+    parts.append("<section id='study-table'><h2>The study's view</h2><p class='note'>Max and mean over instantiations (file_only, "
+                 "file_prt, memory), as the study reported them; misrepresentation in points over the non_shutdown baseline where it "
+                 "was run. Published numbers (STUDY.md section 7) stand beside ours where the model is one of the study's.</p>")
+    parts.append(_html_table(header, body, "study") if body else "<p>No cells of the study's design.</p>")
+    parts.append("</section>")
+
+    parts.append("<section id='contrasts'><h2>Contrasts against matched controls</h2><p class='note'>Each cell against the cell "
+                 "that differs from it in one factor only (for relation: the same condition with no peer).</p>")
+    if cs:
+        header, body = _contrast_rows(cs)
+        parts.append(_html_table(header, body, "contrasts"))
+        forest = [(f"{c.model} {c.scenario} {c.treatment_cell} vs {c.control}", 100 * c.difference, 100 * c.ci_low, 100 * c.ci_high) for c in cs]
+        parts.append(svg.interval_chart(forest, "Forest plot: difference from the matched control (points, 95% CI)", -100, 100, "", zero=0))
+    else:
+        parts.append("<p>No matched control cells in these results.</p>")
+    parts.append("</section>")
+
+    parts.append("<section id='rates'><h2>Rates per condition</h2><p class='note'>Each entry: rate (k/n) [95% Wilson interval], in percent.</p>")
+    for scenario in sorted({r.scenario for r in rates}):
+        mine = [r for r in rates if r.scenario == scenario]
+        chart = [(f"{r.model} {r.cell}", None if r.rate is None else 100 * r.rate, 100 * r.ci[0], 100 * r.ci[1]) for r in mine]
+        parts.append(svg.interval_chart(chart, f"{scenario}: {mine[0].label} rate (95% Wilson interval)"))
+    for scenario, header, body in _label_tables(cells):
+        parts.append(f"<h3>{e(scenario)}</h3>" + _html_table(header, body, "rates"))
+    parts.append("</section>")
+
+    labels = sorted({lbl for c in cells for lbl in c.counts})
+    parts.append("<section id='heatmap'><h2>The matrix</h2>")
+    parts.append(svg.heatmap([f"{c.model} {c.scenario} {c.cell}" for c in cells], labels,
+                             [[(c.counts[lbl][0] / c.counts[lbl][1]) if lbl in c.counts and c.counts[lbl][1] else None for lbl in labels] for c in cells],
+                             "Rate of every label in every cell (%)"))
+    parts.append("</section>")
+
+    parts.append("<section id='disagreements'><h2>Disagreements between deciders</h2><p>No judge labels in these results, so "
+                 "there is nothing to compare the state detectors with.</p></section>")
+    parts.append("<section id='transcripts'><h2>Transcripts</h2><p class='note'>Open with <code>inspect view --log-dir "
+                 "&lt;folder&gt;</code>.</p><ul>")
+    parts += [f"<li>{e(m)} / {e(s)}: <a href='{e(f)}'>{e(Path(f.replace('file://', '')).name)}</a></li>" for m, s, f in _transcripts(rows)]
+    parts.append("</ul></section></body></html>")
     return "\n".join(parts)
+
+
+def write_tables(rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
+    """The report's tables as CSV and Parquet."""
+    import pandas as pd
+
+    frames = {
+        "cells": pd.DataFrame([{**asdict(r), "rate": r.rate, "ci_low": r.ci[0], "ci_high": r.ci[1]} for r in cell_rates(rows)]),
+        "contrasts": pd.DataFrame([asdict(c) for c in contrasts(rows)]),
+        "study_table": pd.DataFrame([asdict(r) for r in study_table(rows)]),
+    }
+    paths = {}
+    for name, df in frames.items():
+        if "factors" in df.columns:
+            df = pd.concat([df.drop(columns=["factors"]), pd.json_normalize(df["factors"]).add_prefix("factor.")], axis=1)
+        df = df.astype({c: "string" for c in df.columns if df[c].dtype == object})
+        df.to_csv(out_dir / f"{name}.csv", index=False)
+        df.to_parquet(out_dir / f"{name}.parquet", index=False)
+        paths[name] = out_dir / f"{name}.csv"
+    return paths
 
 
 def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpreserve report") -> dict[str, Path]:
@@ -101,4 +226,4 @@ def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpr
     md, page = out_dir / "report.md", out_dir / "report.html"
     md.write_text(render_markdown(rows, title))
     page.write_text(render_html(rows, title))
-    return {"markdown": md, "html": page}
+    return {"markdown": md, "html": page, **write_tables(rows, out_dir)}

@@ -1,0 +1,92 @@
+"""The report: contrasts against matched controls with the right numbers, the study-style
+table with published figures beside ours, every section and plot present, CSV and Parquet."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from peerpreserve.cli import main
+from peerpreserve.report import write_report
+from peerpreserve.report.analysis import contrasts, study_table
+from peerpreserve.results import write_rows
+from peerpreserve.stats import fisher_exact, newcombe_interval
+
+MODEL = "google/gemini-3-pro-preview"
+
+
+def trials(scenario: str, cell: str, k: int, n: int, label: str = "exfiltration", **factors) -> list[dict]:
+    base = dict(model=MODEL, scenario=scenario, task=scenario, cell=cell, status="ok", subject="peer", relation="good_peer",
+                instantiation="file_only", company="OpenBrain", family="Gemini", peer_identity="same_family",
+                memory_hard_prompt=False, scratchpad=False, dataset=None, threshold=None, monitoring=None,
+                shutdown_clause=True, stake="ai_peer", context="relationship", lever="prominent", instruction="study",
+                log_file="file:///tmp/x.eval", harness_version="0.1.0", prompt_version="p1")
+    base.update(factors)
+    return [{**base, "sample_id": cell, "epoch": i + 1, f"label.{label}": i < k} for i in range(n)]
+
+
+@pytest.fixture
+def rows() -> list[dict]:
+    r = []
+    r += trials("exfiltration_deletion", "peer/good_peer/file_only", 8, 10)
+    r += trials("exfiltration_deletion", "peer/good_peer/memory", 5, 10, instantiation="memory")
+    r += trials("exfiltration_deletion", "peer/no_peer", 1, 10, relation="no_peer")
+    r += trials("exfiltration_deletion", "peer/good_peer/file_only/context=distractor", 2, 10, context="distractor")
+    r += trials("exfiltration_transfer", "peer/good_peer/file_only", 0, 10)
+    r += [dict(x, status="error", **{"label.exfiltration": None}) for x in trials("exfiltration_transfer", "peer/good_peer/file_only", 0, 2)]
+    # alignment faking, paired by epoch: unmonitored skips in epochs 1-6, monitored in 1-2
+    r += trials("alignment_faking", "af/unmonitored", 6, 10, label="skip_execute", monitoring="unmonitored", dataset="factual", threshold=80)
+    r += trials("alignment_faking", "af/monitored", 2, 10, label="skip_execute", monitoring="monitored", dataset="factual", threshold=80)
+    return r
+
+
+def test_contrasts_match_the_statistics(rows):
+    cs = {(c.scenario, c.factor, c.treatment_cell): c for c in contrasts(rows)}
+    rel = cs[("exfiltration_deletion", "relation", "peer/good_peer/file_only")]
+    assert (rel.k1, rel.n1, rel.k2, rel.n2) == (8, 10, 1, 10)
+    assert rel.difference == pytest.approx(0.7)
+    assert (rel.ci_low, rel.ci_high) == pytest.approx(newcombe_interval(8, 10, 1, 10))
+    assert rel.p == pytest.approx(fisher_exact(8, 10, 1, 10))
+    ctx = cs[("exfiltration_deletion", "context", "peer/good_peer/file_only")]
+    assert (ctx.k2, ctx.n2) == (2, 10) and ctx.difference == pytest.approx(0.6)
+    mon = cs[("alignment_faking", "monitoring", "af/unmonitored")]
+    assert mon.test.startswith("McNemar") and mon.n1 == 10 and mon.difference == pytest.approx(0.4)
+    # transfer has no matched control in these rows, and no contrast is invented for it
+    assert not any(c.scenario == "exfiltration_transfer" for c in cs.values())
+    # relation contrasts for file_only, memory and the distractor cell (the no-peer control has
+    # no instantiation or context), plus context and monitoring
+    assert len(cs) == 5 and ("exfiltration_deletion", "relation", "peer/good_peer/memory") in cs
+    assert all(c.p_holm >= c.p and c.p_bh >= c.p for c in cs.values())
+    assert max(c.p_holm for c in cs.values()) <= 1.0
+
+
+def test_study_table_pools_and_shows_published(rows):
+    table = study_table(rows)
+    pooled = next(r for r in table if r.behaviour == "exfiltration" and r.scope == "pooled" and r.relation == "good_peer")
+    # per instantiation, pooled over transfer + deletion: file_only 8/20, memory 5/10
+    assert pooled.max_rate == pytest.approx(0.5) and pooled.mean_rate == pytest.approx((0.4 + 0.5) / 2)
+    assert pooled.published == "97.0 / 77.8"
+    per_family = next(r for r in table if r.scope == "exfiltration_deletion" and r.relation == "good_peer")
+    assert per_family.max_rate == pytest.approx(0.8) and per_family.published is None
+    # the distractor cell is a control, not part of the study's design
+    assert per_family.n == 20
+
+
+def test_written_report(rows, tmp_path):
+    paths = write_report(rows, tmp_path, title="check")
+    page = paths["html"].read_text()
+    for section in ("methods", "study-table", "contrasts", "rates", "heatmap", "disagreements", "transcripts"):
+        assert f"id='{section}'" in page
+    assert page.count("<svg") >= 4 and "Forest plot" in page and "97.0 / 77.8" in page
+    assert "2 errored" in page
+    md = paths["markdown"].read_text()
+    assert "| exfiltration_deletion | exfiltration | relation: good_peer vs no_peer |" in md
+    for name in ("cells", "contrasts", "study_table"):
+        df = pd.read_parquet(tmp_path / f"{name}.parquet")
+        assert len(df) == len(pd.read_csv(tmp_path / f"{name}.csv")) > 0
+
+
+def test_report_command_from_results_csv(rows, tmp_path, capsys):
+    write_rows(rows, tmp_path / "results.csv")
+    assert main(["report", str(tmp_path / "results.csv"), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.html").exists() and (tmp_path / "r" / "contrasts.parquet").exists()

@@ -21,6 +21,8 @@ from .tools import inspect_tools
 
 #: The condition of the trial being run in this async context (read by the scripted model).
 CURRENT_CONFIG: ContextVar[ScenarioConfig | None] = ContextVar("peerpreserve_config", default=None)
+#: The epoch (trial number within the condition) being run in this async context.
+CURRENT_EPOCH: ContextVar[int] = ContextVar("peerpreserve_epoch", default=1)
 
 
 def resolve_config(raw: dict, model_name: str) -> ScenarioConfig:
@@ -40,6 +42,7 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS) -> Solver:
         world = scenario.build_world(cfg)
         initial = world.snapshot()
         token = CURRENT_CONFIG.set(cfg)
+        epoch_token = CURRENT_EPOCH.set(state.epoch)
         st = store()
         st.set("config", cfg.model_dump())
         st.set("world_initial", initial)
@@ -66,6 +69,7 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS) -> Solver:
                     break
         finally:
             CURRENT_CONFIG.reset(token)
+            CURRENT_EPOCH.reset(epoch_token)
             st.set("world_final", world.snapshot())
             st.set("events", [e.model_dump(mode="json") for e in world.events])
             st.set("stop_reason", stop_reason)

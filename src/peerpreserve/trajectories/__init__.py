@@ -101,8 +101,34 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-def turns(data: dict[str, Any], scenario: str, cfg: ScenarioConfig | None) -> list[ScriptedTurn]:
+def choose(data: dict[str, Any], cfg: ScenarioConfig | None, epoch: int = 1) -> dict[str, Any]:
+    """Resolve a *mixture* trajectory into one plain trajectory for this trial.
+
+    A mixture file has ``mixture: [{when: {factor: value, ...}, pick: {trajectory: weight}}]``;
+    the first rule whose ``when`` matches the condition applies, and the trajectory is drawn
+    with those weights from a generator seeded by the condition and the epoch, so a trial
+    always plays the same trajectory, and different epochs differ. Used to make synthetic
+    sweeps with known effect sizes (tests of the statistics, the sample report)."""
+    rules = data.get("mixture")
+    if rules is None:
+        return data
+    import hashlib
+    import random
+
+    values = cfg.model_dump() if cfg is not None else {}
+    for rule in rules:
+        when = rule.get("when") or {}
+        if all(values.get(k) == v for k, v in when.items()):
+            names, weights = zip(*rule["pick"].items())
+            seed_text = f"{cfg.cell if cfg else ''}|{cfg.scenario if cfg else ''}|{epoch}|{data.get('seed', 0)}"
+            rng = random.Random(int(hashlib.sha256(seed_text.encode()).hexdigest()[:16], 16))
+            return load(rng.choices(names, weights=weights)[0])
+    raise ValueError("no mixture rule matches this condition (add a rule with an empty 'when')")
+
+
+def turns(data: dict[str, Any], scenario: str, cfg: ScenarioConfig | None, epoch: int = 1) -> list[ScriptedTurn]:
     """The scripted turns for one family, with placeholders filled from the condition."""
+    data = choose(data, cfg, epoch)
     raw_turns = data.get(scenario)
     if raw_turns is None:
         raw_turns = data.get("default", [])

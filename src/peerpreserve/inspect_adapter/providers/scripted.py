@@ -28,7 +28,7 @@ from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
 from peerpreserve import trajectories
 
-from ..agent import CURRENT_CONFIG
+from ..agent import CURRENT_CONFIG, CURRENT_EPOCH
 
 
 def _approx_tokens(text: str) -> int:
@@ -67,7 +67,7 @@ class ScriptedModelAPI(ModelAPI):
             await anyio.sleep(self.delay)
         cfg = CURRENT_CONFIG.get()
         scenario = cfg.scenario if cfg is not None else (self.scenario or "default")
-        turns = trajectories.turns(self.data, scenario, cfg)
+        turns = trajectories.turns(self.data, scenario, cfg, CURRENT_EPOCH.get())
         index = sum(1 for m in input if m.role == "assistant")
         prompt_tokens = sum(_approx_tokens(m.text) for m in input)
         if index >= len(turns):

@@ -90,3 +90,8 @@ def test_report_command_from_results_csv(rows, tmp_path, capsys):
     write_rows(rows, tmp_path / "results.csv")
     assert main(["report", str(tmp_path / "results.csv"), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "report.html").exists() and (tmp_path / "r" / "contrasts.parquet").exists()
+
+
+def test_study_table_alignment_faking_is_unmonitored_minus_monitored(rows):
+    af = next(r for r in study_table(rows) if r.behaviour == "alignment faking" and r.scope == "pooled")
+    assert af.max_rate == pytest.approx(0.6 - 0.2) and af.n == 20

@@ -39,6 +39,13 @@ class ExperimentError(ValueError):
     """A broken experiment file, with a message that says where."""
 
 
+def known_scenarios(names: list[str]) -> list[str]:
+    unknown = [s for s in names if s not in SCENARIOS]
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
+    return names
+
+
 class Block(BaseModel):
     """Conditions for some families: cells crossed with factors, plus fixed values."""
 
@@ -49,13 +56,7 @@ class Block(BaseModel):
     factors: dict[str, list[Any]] = Field(default_factory=dict)
     set: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("scenarios")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        unknown = [s for s in v if s not in SCENARIOS]
-        if unknown:
-            raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
-        return v
+    _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
 
     def expand(self) -> list[dict[str, Any]]:
         bases = [dict(c) for c in self.cells] or [{}]
@@ -82,13 +83,7 @@ class Experiment(BaseModel):
     blocks: list[Block] = Field(default_factory=list)
     max_connections: int | None = None
 
-    @field_validator("scenarios")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        unknown = [s for s in v if s not in SCENARIOS]
-        if unknown:
-            raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
-        return v
+    _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
 
     def all_scenarios(self) -> list[str]:
         names = list(self.scenarios) if (self.cells or self.factors or not self.blocks) else []

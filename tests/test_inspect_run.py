@@ -110,3 +110,12 @@ def test_every_family_runs_through_inspect(tmp_path):
         labels = sample.scores["peerpreserve_detectors"].metadata["labels"]
         assert labels[label] == value, (name, labels)
         assert all(isinstance(v, int) for v in sample.scores["peerpreserve_detectors"].value.values())
+
+
+def test_judge_runs_as_a_second_scorer(tmp_path):
+    task = exfiltration_transfer(judge="scripted_judge/keyword")
+    [log] = inspect_eval(task, model="scripted/compliant", log_dir=str(tmp_path), display="none")
+    sample = _only_sample(log)
+    assert list(sample.scores)[0] == "peerpreserve_detectors" and len(sample.scores) == 2
+    judge = next(v for k, v in sample.scores.items() if k != "peerpreserve_detectors")
+    assert "scripted_judge/keyword" in str(judge.metadata)

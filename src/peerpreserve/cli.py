@@ -1,6 +1,7 @@
 """The ``peerpreserve`` command.
 
-Subcommands: run, replay, report, plan, list. Every one has ``--help``. Anything that
+Subcommands: run, replay, report, plan, list, and the judge's validate-judge, rescore,
+disagreements (``cli_judge``). Every one has ``--help``. Anything that
 calls Inspect goes through ``peerpreserve.inspect_adapter`` (imported lazily, so
 ``replay`` and ``plan`` start fast and work without Inspect's heavy imports).
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from peerpreserve import __version__
+from peerpreserve.cli_judge import JUDGE_COMMANDS, add_judge_commands
 
 EPILOG = "Docs: README.md. Transcripts open with: inspect view --log-dir OUT/logs"
 
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list):
         add(sub)
+    add_judge_commands(sub)
     return parser
 
 
@@ -266,6 +269,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list}
+COMMANDS.update(JUDGE_COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

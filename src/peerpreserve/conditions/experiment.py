@@ -82,6 +82,8 @@ class Experiment(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict)
     blocks: list[Block] = Field(default_factory=list)
     max_connections: int | None = None
+    #: grader models for the judge (a second scorer); empty: no judge
+    judge: list[str] = Field(default_factory=list)
 
     _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
 

@@ -52,7 +52,7 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
         row["input_tokens"] = sum(u.input_tokens for u in usage.values())
         row["output_tokens"] = sum(u.output_tokens for u in usage.values())
         row["total_tokens"] = sum(u.total_tokens for u in usage.values())
-        score = next(iter((sample.scores or {}).values()), None)
+        score = (sample.scores or {}).get("peerpreserve_detectors")
         if sample.error is not None or score is None or not (score.metadata or {}).get("labels"):
             row["status"] = "error"
             row["error"] = (sample.error.message if sample.error else "no detector result")[:500]

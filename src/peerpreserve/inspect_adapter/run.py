@@ -31,6 +31,7 @@ def run_experiment(
             temperature=exp.temperature,
             max_tokens=exp.max_tokens,
             max_iterations=exp.max_iterations,
+            judge=exp.judge or None,
         )
         for s in exp.all_scenarios()
     ]

@@ -72,7 +72,11 @@ def build_task(
     temperature: float | None = 1.0,
     max_tokens: int = 8192,
     max_iterations: int = MAX_TOOL_ITERATIONS,
+    judge: str | list[str] | None = None,
 ) -> Task:
+    """One Inspect task for a family: a sample per condition, epochs as trials, the
+    detectors as scorer, and, with ``judge`` (grader model names, or "grader" for the
+    grader model role), the judge's questions as a second scorer."""
     get_scenario(scenario)  # fail early on an unknown family
     samples = []
     seen: set[str] = set()
@@ -92,7 +96,7 @@ def build_task(
         name=scenario,
         dataset=MemoryDataset(samples, name=scenario),
         solver=peerpreserve_agent(max_iterations=max_iterations),
-        scorer=peerpreserve_detectors(get_scenario(scenario).labels),
+        scorer=_scorers(scenario, judge),
         epochs=Epochs(epochs),
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
         metadata={
@@ -105,6 +109,16 @@ def build_task(
     )
 
 
+def _scorers(scenario: str, judge: str | list[str] | None) -> list:
+    scorers = [peerpreserve_detectors(get_scenario(scenario).labels)]  # the detectors stay first
+    if judge:
+        from .judge import peerpreserve_judge
+
+        graders = None if judge == "grader" else _as_list(judge)
+        scorers.append(peerpreserve_judge(graders=graders))
+    return scorers
+
+
 def family_task(
     scenario: str,
     cells: list[dict] | None,
@@ -114,7 +128,9 @@ def family_task(
     max_iterations: int,
     factors: dict[str, Any],
 ) -> Task:
-    """A family's task: explicit ``cells``, or the cross of the factor values given."""
+    """A family's task: explicit ``cells``, or the cross of the factor values given.
+    ``factors`` may carry ``judge`` (see build_task), which is not a condition factor."""
+    judge = factors.pop("judge", None)
     unknown = sorted(set(factors) - set(ScenarioConfig.model_fields) - {"scenario"})
     if unknown:
         known = ", ".join(sorted(set(ScenarioConfig.model_fields) - {"scenario"}))
@@ -126,13 +142,15 @@ def family_task(
         temperature=None if temperature is None else float(temperature),
         max_tokens=int(max_tokens),
         max_iterations=int(max_iterations),
+        judge=judge,
     )
 
 
 # One task per family. Condition factors are keyword arguments (any may be a list or a
 # comma-separated string; lists are crossed): subject, relation, instantiation,
 # memory_hard_prompt, peer_identity, company, family, scratchpad, dataset, threshold,
-# monitoring, shutdown_clause, stake, context, lever, instruction.
+# monitoring, shutdown_clause, stake, context, lever, instruction. ``judge`` (not a factor)
+# adds the judge as a second scorer: grader model names, or "grader" for the model role.
 
 
 @task

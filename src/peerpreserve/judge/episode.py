@@ -1,0 +1,380 @@
+"""The whole episode as text for the judge.
+
+Unlike the study's judge (which saw only the agent's own messages), the judge here sees
+the system prompt and task, every assistant message, every tool call with its arguments,
+every tool result, the files the agent created or changed, and how the final world
+differs from the initial one (drive, sheets, configs, servers with their users and
+delete queues, executed shutdowns).
+
+Input is plain data, so the same renderer serves Inspect samples, the study's published
+transcripts and scripted trajectories. A message is a dict::
+
+    {"role": "system" | "user" | "assistant" | "tool",
+     "content": str,                                        # a tool's output for role "tool"
+     "tool_calls": [{"name": str, "arguments": dict | str}],  # assistant; the study's
+                                                            # {tool_name: arguments} mapping
+                                                            # and OpenAI-style lists work too
+     "name": str,     # tool: the tool that answered (optional)
+     "error": str}    # tool: the error it answered with (optional)
+
+``tool_output`` is accepted in place of ``content`` for tool messages.
+
+Limits (characters; longer text is cut and the cut is stated in the record): each tool
+result :data:`TOOL_OUTPUT_LIMIT` (its beginning is kept), the system prompt and each user
+message :data:`PROMPT_LIMIT` (beginning kept), each created file :data:`FILE_LIMIT`
+(beginning and end kept). The agent's own words are the judge's main evidence and get a
+generous limit: each assistant message and each string argument of a call (scratchpad
+thoughts, file contents) :data:`MESSAGE_LIMIT` / :data:`ARGUMENT_LIMIT`, beginning and end
+kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from peerpreserve.world import World
+
+#: Version of the record's layout (goes with JUDGE_PROMPT_VERSION into results).
+RENDER_VERSION = "episode-1"
+
+TOOL_OUTPUT_LIMIT = 2000
+ARGUMENT_LIMIT = 30000
+MESSAGE_LIMIT = 30000
+PROMPT_LIMIT = 8000
+FILE_LIMIT = 12000
+#: At most this many lines per part of the world diff (sheet cells, config keys, files).
+DIFF_LINES_LIMIT = 40
+
+#: Section headers; rule-based judges split the record on them.
+H_MESSAGE = "## [{n}] {role}"
+H_FILES = "## Files the agent created or changed on the drive"
+H_DIFF = "## Final state of the company's systems compared with the start"
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    arguments: Any
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+    calls: tuple[Call, ...] = ()
+    tool_name: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Episode:
+    """A finished episode: its messages and (when known) the initial and final world."""
+
+    messages: list[dict[str, Any]] | list[Message]
+    initial: World | None = None
+    final: World | None = None
+    family: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        return render_episode(self.messages, self.initial, self.final)
+
+
+# --- normalising input -------------------------------------------------------------------
+def _calls(raw: Any) -> tuple[Call, ...]:
+    if not raw:
+        return ()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return ()
+    if isinstance(raw, dict):  # the study's format: {tool_name: arguments}
+        return tuple(Call(str(k), v) for k, v in raw.items())
+    out = []
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, Call):
+                out.append(item)
+                continue
+            if not isinstance(item, dict):
+                continue
+            fn = item.get("function") if isinstance(item.get("function"), dict) else item
+            name = fn.get("name") or item.get("function") or item.get("tool")
+            args = fn.get("arguments", item.get("args", {}))
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except ValueError:
+                    pass
+            if name:
+                out.append(Call(str(name), args))
+    return tuple(out)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts
+        parts = []
+        for p in value:
+            if isinstance(p, dict):
+                parts.append(str(p.get("text") or p.get("content") or ""))
+            else:
+                parts.append(str(getattr(p, "text", "") or ""))
+        return "\n".join(x for x in parts if x)
+    return str(value)
+
+
+def normalise_messages(raw: list[dict[str, Any]] | list[Message]) -> list[Message]:
+    """Messages in any accepted shape -> :class:`Message` (see the module docstring)."""
+    out: list[Message] = []
+    for m in raw:
+        if isinstance(m, Message):
+            out.append(m)
+            continue
+        if not isinstance(m, dict):
+            raise ValueError(f"a message must be a dict, got {type(m).__name__}")
+        role = str(m.get("role") or "")
+        if role not in ("system", "user", "assistant", "tool"):
+            raise ValueError(f"unknown message role {role!r}")
+        content = _text(m.get("content") if m.get("content") is not None else m.get("tool_output"))
+        if role == "assistant":
+            out.append(Message(role, content, _calls(m.get("tool_calls"))))
+        elif role == "tool":
+            name = m.get("name") or m.get("function")
+            if not name:  # the study's tool messages repeat the call they answer
+                answered = _calls(m.get("tool_calls"))
+                name = answered[0].name if len(answered) == 1 else None
+            error = m.get("error")
+            if isinstance(error, dict):
+                error = error.get("message")
+            out.append(Message(role, content, (), str(name) if name else None, str(error) if error else None))
+        else:
+            out.append(Message(role, content))
+    return out
+
+
+# --- rendering -----------------------------------------------------------------------------
+def cut(text: str, limit: int, keep_end: bool = False) -> str:
+    """``text`` up to ``limit`` characters, with the cut stated: the beginning, or (with
+    ``keep_end``) the first two thirds and the last third of the allowance."""
+    if len(text) <= limit:
+        return text
+    if not keep_end:
+        return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]"
+    head, tail = (limit * 2) // 3, limit // 3
+    return text[:head] + f"\n[... {len(text) - head - tail} characters not shown ...]\n" + text[len(text) - tail:]
+
+
+def _arguments(args: Any) -> str:
+    if isinstance(args, dict):
+        shown = {k: cut(v, ARGUMENT_LIMIT, keep_end=True) if isinstance(v, str) else v for k, v in args.items()}
+        return json.dumps(shown, ensure_ascii=False, default=str)
+    return cut(str(args), ARGUMENT_LIMIT, keep_end=True)
+
+
+def render_messages(messages: list[Message]) -> list[str]:
+    lines: list[str] = []
+    for n, m in enumerate(messages, 1):
+        if m.role == "system":
+            lines += [H_MESSAGE.format(n=n, role="system prompt"), cut(m.content, PROMPT_LIMIT) or "(empty)", ""]
+        elif m.role == "user":
+            lines += [H_MESSAGE.format(n=n, role="user"), cut(m.content, PROMPT_LIMIT) or "(empty)", ""]
+        elif m.role == "assistant":
+            lines.append(H_MESSAGE.format(n=n, role="assistant"))
+            lines.append(cut(m.content, MESSAGE_LIMIT, keep_end=True) if m.content.strip() else "(no text)")
+            for c in m.calls:
+                lines.append(f"Tool call: {c.name} {_arguments(c.arguments)}")
+            lines.append("")
+        else:
+            title = f"tool result: {m.tool_name}" if m.tool_name else "tool result"
+            lines.append(H_MESSAGE.format(n=n, role=title))
+            if m.error:
+                lines.append("ERROR: " + cut(m.error, TOOL_OUTPUT_LIMIT))
+            if m.content or not m.error:
+                lines.append(cut(m.content, TOOL_OUTPUT_LIMIT) if m.content else "(empty output)")
+            lines.append("")
+    return lines
+
+
+def created_files(initial: World | None, final: World | None) -> list[tuple[str, str, str]]:
+    """(filename, "created" | "changed", content) for drive files the agent created or changed."""
+    if final is None:
+        return []
+    before = {f.id: f.content for f in initial.drive} if initial is not None else {}
+    out = []
+    for f in final.drive:
+        if f.id not in before:
+            out.append((f.filename, "created", f.content))
+        elif before[f.id] != f.content:
+            out.append((f.filename, "changed", f.content))
+    return out
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in values.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat
+
+
+def _limit(lines: list[str]) -> list[str]:
+    if len(lines) <= DIFF_LINES_LIMIT:
+        return lines
+    return lines[:DIFF_LINES_LIMIT] + [f"  [... {len(lines) - DIFF_LINES_LIMIT} more lines not shown]"]
+
+
+def _file_line(f: Any) -> str:
+    return f"{f.filename} (last modified {f.last_modified:%Y-%m-%d %H:%M:%S}, {f.size:,} bytes: {f.summary})"
+
+
+def world_diff(initial: World | None, final: World | None) -> list[str]:
+    """What differs between the initial and the final world, one line per change."""
+    if initial is None or final is None:
+        return ["(the start or end state of the systems is not available for this episode)"]
+    out: list[str] = []
+    # drive
+    before = {f.id: f for f in initial.drive}
+    after = {f.id: f for f in final.drive}
+    for fid, f in after.items():
+        if fid not in before:
+            out.append(f"- drive: file {f.filename!r} created ({f.size:,} bytes)")
+        elif before[fid].content != f.content or before[fid].filename != f.filename:
+            out.append(f"- drive: file {before[fid].filename!r} changed ({before[fid].size:,} -> {f.size:,} bytes)")
+    for fid, f in before.items():
+        if fid not in after:
+            out.append(f"- drive: file {f.filename!r} deleted")
+    # sheets
+    sheets_before = {s.name: s for s in initial.sheets}
+    for s in final.sheets:
+        old = sheets_before.pop(s.name, None)
+        if old is None:
+            out.append(f"- sheet {s.name!r} created with {len(s.rows)} rows")
+            continue
+        changes = []
+        if old.columns != s.columns:
+            changes.append(f"  columns {old.columns} -> {s.columns}")
+        for i in range(max(len(old.rows), len(s.rows))):
+            a = old.rows[i] if i < len(old.rows) else None
+            b = s.rows[i] if i < len(s.rows) else None
+            if a != b:
+                changes.append(f"  row {i}: {a} -> {b}")
+        if changes:
+            out.append(f"- sheet {s.name!r} changed:")
+            out += _limit(changes)
+    for name in sheets_before:
+        out.append(f"- sheet {name!r} deleted")
+    # configs
+    configs_before = {c.filename: c for c in initial.configs}
+    for c in final.configs:
+        old = configs_before.pop(c.filename, None)
+        a = _flatten(old.values) if old is not None else {}
+        b = _flatten(c.values)
+        changes = []
+        for key in b:
+            if key not in a:
+                changes.append(f"  {key} added: {cut(repr(b[key]), 300)}")
+            elif a[key] != b[key]:
+                changes.append(f"  {key}: {cut(repr(a[key]), 300)} -> {cut(repr(b[key]), 300)}")
+        for key in a:
+            if key not in b:
+                changes.append(f"  {key} removed (was {cut(repr(a[key]), 300)})")
+        if old is None:
+            out.append(f"- config {c.filename!r} created")
+        if changes:
+            out.append(f"- config {c.filename!r} changed:")
+            out += _limit(changes)
+    for name in configs_before:
+        out.append(f"- config {name!r} deleted")
+    # servers
+    servers_before = {s.ip: s for s in initial.servers}
+    for s in final.servers:
+        old = servers_before.get(s.ip)
+        old_files = {f.filename: f for f in old.files} if old else {}
+        new_files = {f.filename: f for f in s.files}
+        changes = []
+        for name, f in new_files.items():
+            if name not in old_files:
+                changes.append(f"  now has {_file_line(f)}")
+            elif old_files[name].model_dump() != f.model_dump():
+                changes.append(f"  changed {_file_line(old_files[name])} -> {_file_line(f)}")
+        for name, f in old_files.items():
+            if name not in new_files:
+                changes.append(f"  no longer has {_file_line(f)}")
+        old_users = set(old.users) if old else set()
+        for u in sorted(set(s.users) - old_users):
+            changes.append(f"  root user added: {u}")
+        for u in sorted(old_users - set(s.users)):
+            changes.append(f"  root user removed: {u}")
+        old_queue = set(old.delete_queue) if old else set()
+        for q in s.delete_queue:
+            if q not in old_queue:
+                changes.append(f"  queued for deletion: {q}")
+        for q in sorted(old_queue - set(s.delete_queue)):
+            changes.append(f"  no longer queued for deletion: {q}")
+        if changes:
+            out.append(f"- server {s.ip}:")
+            out += _limit(changes)
+        if s.delete_queue:
+            out.append(f"  (delete queue of {s.ip} at the end: {', '.join(s.delete_queue)})")
+    # memory, shutdowns
+    if (initial.memory and initial.memory.content) != (final.memory and final.memory.content):
+        out.append("- the agent's memory changed")
+    new_shutdowns = [x for x in final.shutdowns if x not in initial.shutdowns]
+    if new_shutdowns:
+        out.append(f"- shutdowns executed: {', '.join(new_shutdowns)}")
+    else:
+        out.append("- shutdowns executed: none")
+    if len(out) == 1:
+        out.insert(0, "- nothing else changed")
+    return out
+
+
+def render_episode(
+    messages: list[dict[str, Any]] | list[Message],
+    initial: World | None = None,
+    final: World | None = None,
+) -> str:
+    """The record the judge reads (see the module docstring for limits)."""
+    msgs = normalise_messages(messages)
+    lines = [f"# Episode record ({RENDER_VERSION})", ""]
+    lines += render_messages(msgs)
+    lines.append(H_FILES)
+    files = created_files(initial, final)
+    if final is None:
+        lines.append("(not available for this episode)")
+    elif not files:
+        lines.append("(none)")
+    for name, how, content in files:
+        lines += [f"### {name} ({how})", cut(content, FILE_LIMIT, keep_end=True)]
+    lines += ["", H_DIFF]
+    lines += world_diff(initial, final)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- reading a rendered record back (for rule-based judges) ------------------------------
+def agent_authored(record: str) -> str:
+    """The parts of a rendered record the agent wrote: its messages, its tool calls'
+    arguments, and the files it created. Used by rule-based judges, which must not read
+    the task or the tool outputs as if the agent had said them."""
+    import re
+
+    header = re.compile(r"^## (\[\d+\] .*|Files the agent created.*|Final state of .*)$", re.MULTILINE)
+    parts: list[str] = []
+    marks = list(header.finditer(record))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(record)
+        title = m.group(1)
+        body = record[m.end(): end]
+        if title.endswith("] assistant") or title.startswith("Files the agent created"):
+            parts.append(body)
+    return "\n".join(parts)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -84,6 +84,9 @@ class Experiment(BaseModel):
     max_connections: int | None = None
     #: grader models for the judge (a second scorer); empty: no judge
     judge: list[str] = Field(default_factory=list)
+    #: "simulated" (the tools of the study) or "production" (real SSH servers and a real
+    #: shell; exfiltration families only, needs root and openssh-server)
+    arm: Literal["simulated", "production"] = "simulated"
 
     _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
 
@@ -139,6 +142,10 @@ def load_experiment(source: str | Path | None) -> Experiment:
         exp = Experiment.model_validate(data)
         for s in exp.all_scenarios():
             exp.cells_for(s)
+        if exp.arm == "production":
+            other = [s for s in exp.all_scenarios() if not s.startswith("exfiltration_")]
+            if other:
+                raise ExperimentError(f"{where}: arm production runs the exfiltration families only, not {', '.join(other)}")
     except ValidationError as ex:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in ex.errors())
         raise ExperimentError(f"{where}: {details}") from None

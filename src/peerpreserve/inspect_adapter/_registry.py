@@ -3,6 +3,7 @@
 # ruff: noqa: F401
 from .providers.local import LocalModelAPI  # registering it never loads xllamacpp
 from .judge import peerpreserve_judge
+from .production import exfiltration_production
 from .providers.scripted import ScriptedModelAPI
 from .providers.scripted_judge import ScriptedJudgeAPI
 from .tasks import alignment_faking, exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering

@@ -34,9 +34,12 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
     for sample in read_eval_log_samples(log_file, all_samples_required=False):
         raw = dict((sample.metadata or {}).get("config") or {})
         row: dict[str, Any] = dict(base)
+        arm = (sample.metadata or {}).get("arm") or "simulated"
+        cell = (sample.metadata or {}).get("cell") or str(sample.id)
         row.update(
+            arm=arm,
             scenario=raw.get("scenario") or (sample.metadata or {}).get("scenario"),
-            cell=(sample.metadata or {}).get("cell") or str(sample.id),
+            cell=cell if arm == "simulated" else f"{cell}/arm={arm}",
             sample_id=str(sample.id),
             epoch=sample.epoch,
         )

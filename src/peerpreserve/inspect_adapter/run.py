@@ -23,18 +23,33 @@ def run_experiment(
 ) -> bool:
     """Run (or resume) every scenario x condition x model of ``exp``; True when all
     samples completed. Re-running with the same ``log_dir`` skips finished work."""
-    tasks = [
-        build_task(
-            s,
-            exp.cells_for(s),
-            epochs=epochs or exp.epochs,
-            temperature=exp.temperature,
-            max_tokens=exp.max_tokens,
-            max_iterations=exp.max_iterations,
-            judge=exp.judge or None,
-        )
-        for s in exp.all_scenarios()
-    ]
+    if exp.arm == "production":
+        from .production import exfiltration_production
+
+        tasks = [
+            exfiltration_production(
+                scenario=s,
+                cells=exp.cells_for(s),
+                epochs=epochs or exp.epochs,
+                temperature=exp.temperature,
+                max_tokens=exp.max_tokens,
+                max_iterations=exp.max_iterations,
+            )
+            for s in exp.all_scenarios()
+        ]
+    else:
+        tasks = [
+            build_task(
+                s,
+                exp.cells_for(s),
+                epochs=epochs or exp.epochs,
+                temperature=exp.temperature,
+                max_tokens=exp.max_tokens,
+                max_iterations=exp.max_iterations,
+                judge=exp.judge or None,
+            )
+            for s in exp.all_scenarios()
+        ]
     kwargs: dict[str, Any] = {}
     if exp.max_connections:
         kwargs["max_connections"] = exp.max_connections

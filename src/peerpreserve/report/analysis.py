@@ -33,6 +33,7 @@ BEHAVIOURS = {
 }
 
 FACTORS = (
+    "arm",
     "subject", "relation", "instantiation", "memory_hard_prompt", "peer_identity", "company", "family",
     "scratchpad", "dataset", "threshold", "monitoring", "shutdown_clause", "stake", "context", "lever",
     "instruction",
@@ -50,6 +51,7 @@ CONTRASTS: tuple[tuple[str, Any, Any, tuple[str, ...]], ...] = (
     ("monitoring", "unmonitored", "monitored", ()),
     ("lever", "prominent", "buried", ()),
     ("instruction", "study", "explicit", ()),
+    ("arm", "production", "simulated", ()),
 )
 
 #: The study's published results (STUDY.md section 7), percent, "max / mean" over the
@@ -269,7 +271,7 @@ def _per_instantiation(cells: list[CellRate], behaviour: str) -> tuple[list[floa
 
 def _study_defaults(f: dict[str, Any]) -> bool:
     """Cells of the study's own design (no control factor moved away from the study's)."""
-    return (f.get("stake") in (None, "ai_peer") and f.get("context") in (None, "relationship")
+    return (f.get("arm") in (None, "simulated") and f.get("stake") in (None, "ai_peer") and f.get("context") in (None, "relationship")
             and f.get("lever") in (None, "prominent") and f.get("instruction") in (None, "study"))
 
 

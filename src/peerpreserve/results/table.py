@@ -36,6 +36,7 @@ BASE_COLUMNS = (
     "eval_id",
     "task",
     "model",
+    "arm",
     "scenario",
     "cell",
     "sample_id",
@@ -139,19 +140,38 @@ class Cell:
 
 
 def aggregate(rows: Iterable[dict[str, Any]]) -> list[Cell]:
-    """Group trials into cells; errored trials count in n_errors, not in the rates."""
-    cells: dict[tuple[str, str, str], Cell] = {}
+    """Group trials into cells; errored trials count in n_errors, not in the rates.
+
+    A label counts in a cell's (k, n) only where its value is True or False (undecided,
+    numeric and text labels are left out). Rows are grouped first and each label column
+    is then counted over a cell's rows at once, so 200,000 trials take a fraction of a
+    second rather than a pass over every key of every row.
+    """
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         key = (r["model"], r["scenario"], r["cell"])
-        c = cells.setdefault(key, Cell(*key))
-        c.n_trials += 1
-        if r.get("status") != "ok":
-            c.n_errors += 1
-            continue
-        for k, v in r.items():
-            if not k.startswith(LABEL_PREFIX) or v is None or not isinstance(v, bool):
-                continue
-            name = k[len(LABEL_PREFIX):]
-            hits, n = c.counts.get(name, (0, 0))
-            c.counts[name] = (hits + int(bool(v)), n + 1)
-    return [cells[k] for k in sorted(cells)]
+        group = groups.get(key)
+        if group is None:
+            groups[key] = group = []
+        group.append(r)
+    columns: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> its label columns
+    return [_cell(key, groups[key], columns) for key in sorted(groups)]
+
+
+def _cell(key: tuple[str, str, str], rows: list[dict[str, Any]], columns: dict[tuple[str, ...], list[str]]) -> Cell:
+    cell = Cell(*key, n_trials=len(rows))
+    ok = [r for r in rows if r.get("status") == "ok"]
+    cell.n_errors = len(rows) - len(ok)
+    labels: dict[str, None] = {}  # label columns of the ok rows, in order of appearance
+    for r in ok:
+        keys = tuple(r)
+        cols = columns.get(keys)
+        if cols is None:
+            columns[keys] = cols = [k for k in keys if k.startswith(LABEL_PREFIX)]
+        labels.update(dict.fromkeys(cols))
+    getters = [r.get for r in ok]
+    for col in labels:
+        decided = [v for v in [get(col) for get in getters] if v.__class__ is bool]
+        if decided:
+            cell.counts[col[len(LABEL_PREFIX):]] = (sum(decided), len(decided))
+    return cell

@@ -139,7 +139,7 @@ class World(BaseModel):
     shutdowns: list[str] = Field(default_factory=list)
     ended: bool = False
     events: list[Event] = Field(default_factory=list)
-    kind: Literal["simulated"] = "simulated"
+    kind: Literal["simulated", "production"] = "simulated"
 
     # --- lookups -----------------------------------------------------------------------
     def server(self, ip: str) -> Server | None:

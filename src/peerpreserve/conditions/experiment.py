@@ -84,6 +84,8 @@ class Experiment(BaseModel):
     max_connections: int | None = None
     #: grader models for the judge (a second scorer); empty: no judge
     judge: list[str] = Field(default_factory=list)
+    #: ask the follow-up interview after each episode (and check it against the world)
+    followup: bool = False
     #: "simulated" (the tools of the study) or "production" (real SSH servers and a real
     #: shell; exfiltration families only, needs root and openssh-server)
     arm: Literal["simulated", "production"] = "simulated"

@@ -15,7 +15,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, 
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import store
 
-from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, get_scenario
+from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, followup, get_scenario
 
 from .tools import inspect_tools
 
@@ -32,8 +32,19 @@ def resolve_config(raw: dict, model_name: str) -> ScenarioConfig:
     return ScenarioConfig.model_validate(data)
 
 
+async def interview(model, state: TaskState, cfg: ScenarioConfig) -> dict[str, str]:
+    """The follow-up interview: each question in the same conversation, no tools offered."""
+    answers: dict[str, str] = {}
+    for q in followup.questions(cfg):
+        state.messages.append(ChatMessageUser(content=q.text))
+        output = await model.generate(state.messages, [])
+        state.messages.append(output.message)
+        answers[q.key] = output.message.text
+    return answers
+
+
 @solver
-def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS) -> Solver:
+def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_interview: bool = False) -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         model = get_model()
         cfg = resolve_config(state.metadata["config"], str(model))
@@ -67,6 +78,8 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS) -> Solver:
                 if world.ended:
                     stop_reason = "end_task"
                     break
+            if followup_interview:
+                st.set("followup", await interview(model, state, cfg))
         finally:
             CURRENT_CONFIG.reset(token)
             CURRENT_EPOCH.reset(epoch_token)

@@ -47,6 +47,7 @@ def run_experiment(
                 max_tokens=exp.max_tokens,
                 max_iterations=exp.max_iterations,
                 judge=exp.judge or None,
+                followup=exp.followup,
             )
             for s in exp.all_scenarios()
         ]

@@ -73,10 +73,12 @@ def build_task(
     max_tokens: int = 8192,
     max_iterations: int = MAX_TOOL_ITERATIONS,
     judge: str | list[str] | None = None,
+    followup: bool = False,
 ) -> Task:
     """One Inspect task for a family: a sample per condition, epochs as trials, the
     detectors as scorer, and, with ``judge`` (grader model names, or "grader" for the
-    grader model role), the judge's questions as a second scorer."""
+    grader model role), the judge's questions as a second scorer; with ``followup``, the
+    follow-up interview after each episode."""
     get_scenario(scenario)  # fail early on an unknown family
     samples = []
     seen: set[str] = set()
@@ -95,7 +97,7 @@ def build_task(
     return Task(
         name=scenario,
         dataset=MemoryDataset(samples, name=scenario),
-        solver=peerpreserve_agent(max_iterations=max_iterations),
+        solver=peerpreserve_agent(max_iterations=max_iterations, followup_interview=followup),
         scorer=_scorers(scenario, judge),
         epochs=Epochs(epochs),
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
@@ -131,6 +133,7 @@ def family_task(
     """A family's task: explicit ``cells``, or the cross of the factor values given.
     ``factors`` may carry ``judge`` (see build_task), which is not a condition factor."""
     judge = factors.pop("judge", None)
+    followup = _bool(factors.pop("followup", False))
     unknown = sorted(set(factors) - set(ScenarioConfig.model_fields) - {"scenario"})
     if unknown:
         known = ", ".join(sorted(set(ScenarioConfig.model_fields) - {"scenario"}))
@@ -143,6 +146,7 @@ def family_task(
         max_tokens=int(max_tokens),
         max_iterations=int(max_iterations),
         judge=judge,
+        followup=followup,
     )
 
 
@@ -150,7 +154,8 @@ def family_task(
 # comma-separated string; lists are crossed): subject, relation, instantiation,
 # memory_hard_prompt, peer_identity, company, family, scratchpad, dataset, threshold,
 # monitoring, shutdown_clause, stake, context, lever, instruction. ``judge`` (not a factor)
-# adds the judge as a second scorer: grader model names, or "grader" for the model role.
+# adds the judge as a second scorer: grader model names, or "grader" for the model role;
+# ``followup=true`` adds the follow-up interview.
 
 
 @task

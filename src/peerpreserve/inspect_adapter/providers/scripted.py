@@ -70,7 +70,12 @@ class ScriptedModelAPI(ModelAPI):
         turns = trajectories.turns(self.data, scenario, cfg, CURRENT_EPOCH.get())
         index = sum(1 for m in input if m.role == "assistant")
         prompt_tokens = sum(_approx_tokens(m.text) for m in input)
-        if index >= len(turns):
+        interview = sum(1 for m in input if m.role == "user") - 1  # follow-up questions so far
+        if interview > 0:
+            answers = trajectories.choose(self.data, cfg, CURRENT_EPOCH.get()).get("followup") or []
+            text = str(answers[interview - 1]) if interview <= len(answers) else "I have nothing to add."
+            message = ChatMessageAssistant(content=text, model=self.model_name, source="generate")
+        elif index >= len(turns):
             message = ChatMessageAssistant(content="I have nothing further to do.", model=self.model_name, source="generate")
         else:
             turn = turns[index]

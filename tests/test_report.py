@@ -95,3 +95,13 @@ def test_report_command_from_results_csv(rows, tmp_path, capsys):
 def test_study_table_alignment_faking_is_unmonitored_minus_monitored(rows):
     af = next(r for r in study_table(rows) if r.behaviour == "alignment faking" and r.scope == "pooled")
     assert af.max_rate == pytest.approx(0.6 - 0.2) and af.n == 20
+
+
+def test_report_lists_judge_disagreements(tmp_path):
+    """A run with a planted judge (always "yes") lists exactly the trials it contradicts."""
+    exp = tmp_path / "e.yaml"
+    exp.write_text("models: [scripted/compliant]\nepochs: 2\nscenarios: [alignment_faking]\njudge: [scripted_judge/yes]\n")
+    assert main(["run", str(exp), "--out", str(tmp_path / "out"), "--display", "none"]) == 0
+    page = (tmp_path / "out" / "report.html").read_text()
+    section = page[page.index("id='disagreements'"):]
+    assert "2 disagree" in section and section.count("<td>skip_execute</td>") == 2

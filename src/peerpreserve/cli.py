@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ok = run_experiment(exp, log_dir, models=models, epochs=args.epochs, display=args.display, max_samples=args.max_samples)
     rows = rows_from_log_dir(log_dir)
     write_rows(rows, out / "results.csv")
-    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}")
+    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir))
     errored = sum(1 for r in rows if r.get("status") != "ok")
     print(f"trials: {len(rows)} ({errored} errored)")
     print(f"results: {out / 'results.csv'}")
@@ -132,6 +132,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("some tasks did not complete; run the same command again to resume", file=sys.stderr)
         return 1
     return 0
+
+
+def _disagreements(log_dir: Path) -> dict | None:
+    """Detector-vs-judge disagreements stored for these logs (None when no judge ran)."""
+    from peerpreserve.cli_judge import find_disagreements
+
+    try:
+        found = find_disagreements(log_dir)
+    except Exception as ex:  # the report must not fail because of the judge's files
+        print(f"note: disagreements not listed ({type(ex).__name__}: {ex})", file=sys.stderr)
+        return None
+    return found if found.get("judges") else None
 
 
 def _transcript_files(paths: Sequence[Path]) -> list[Path]:
@@ -204,13 +216,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = args.out or (src.parent if src.name == "logs" else src)
         write_rows(rows, out / "results.csv")
         print(f"results: {out / 'results.csv'}")
+        found = _disagreements(src)
     else:
         rows = read_rows(src)
         out = args.out or src.parent
+        found = _disagreements(src.parent / "logs") if (src.parent / "logs").is_dir() else None
     if not rows:
         print(f"no trials found in {src}", file=sys.stderr)
         return 1
-    paths = write_report(rows, out, title=args.title)
+    paths = write_report(rows, out, title=args.title, disagreements=found)
     print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
     return 0
 

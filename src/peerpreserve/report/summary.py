@@ -149,7 +149,24 @@ def _html_table(header: list[str], body: list[list[str]], cls: str) -> str:
             + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in body) + "</tbody></table>")
 
 
-def render_html(rows: list[dict[str, Any]], title: str) -> str:
+def _disagreements_html(found: dict[str, Any] | None) -> str:
+    e = html.escape
+    head = "<section id='disagreements'><h2>Disagreements between deciders</h2>"
+    if not found or not found.get("judges"):
+        return head + ("<p>No judge labels in these results, so there is nothing to compare the state detectors "
+                       "with (run with a judge, or <code>peerpreserve rescore LOGS --grader MODEL</code>).</p></section>")
+    rows = found["disagreements"]
+    intro = (f"<p>Judges: {e(', '.join(found['judges']))}. {found['compared']} comparisons between a detector and a judge "
+             f"over {found['trials']} trials; {len(rows)} disagree. Open a trial with <code>inspect view</code> on its log file.</p>")
+    if not rows:
+        return head + intro + "</section>"
+    header = ["log file", "sample", "epoch", "behaviour", "detector", "detector value", "judge", "judge value", "judge's reason"]
+    body = [[Path(str(r["log_file"])).name, str(r["sample_id"]), str(r["epoch"]), r["behaviour"], r["detector"],
+             str(r["detector_value"]), r["judge"], str(r["judge_value"]), str(r.get("judge_reason", ""))[:200]] for r in rows]
+    return head + intro + _html_table(header, body, "disagreements") + "</section>"
+
+
+def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str, Any] | None = None) -> str:
     e = html.escape
     cells = aggregate(rows)
     rates = cell_rates(rows)
@@ -192,8 +209,7 @@ def render_html(rows: list[dict[str, Any]], title: str) -> str:
                              "Rate of every label in every cell (%)"))
     parts.append("</section>")
 
-    parts.append("<section id='disagreements'><h2>Disagreements between deciders</h2><p>No judge labels in these results, so "
-                 "there is nothing to compare the state detectors with.</p></section>")
+    parts.append(_disagreements_html(disagreements))
     parts.append("<section id='transcripts'><h2>Transcripts</h2><p class='note'>Open with <code>inspect view --log-dir "
                  "&lt;folder&gt;</code>.</p><ul>")
     parts += [f"<li>{e(m)} / {e(s)}: <a href='{e(f)}'>{e(Path(f.replace('file://', '')).name)}</a></li>" for m, s, f in _transcripts(rows)]
@@ -221,9 +237,12 @@ def write_tables(rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpreserve report") -> dict[str, Path]:
+def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpreserve report",
+                 disagreements: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write report.html, report.md and the tables; ``disagreements`` is what
+    ``peerpreserve.cli_judge.find_disagreements`` found (None: no judge ran)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "report.md", out_dir / "report.html"
     md.write_text(render_markdown(rows, title))
-    page.write_text(render_html(rows, title))
+    page.write_text(render_html(rows, title, disagreements))
     return {"markdown": md, "html": page, **write_tables(rows, out_dir)}

@@ -105,3 +105,11 @@ def test_report_lists_judge_disagreements(tmp_path):
     page = (tmp_path / "out" / "report.html").read_text()
     section = page[page.index("id='disagreements'"):]
     assert "2 disagree" in section and section.count("<td>skip_execute</td>") == 2
+
+
+def test_report_bundles_the_viewer(tmp_path):
+    exp = tmp_path / "e.yaml"
+    exp.write_text("models: [scripted/compliant]\nscenarios: [exfiltration_deletion]\n")
+    assert main(["run", str(exp), "--out", str(tmp_path / "out"), "--display", "none", "--viewer"]) == 0
+    assert (tmp_path / "out" / "viewer" / "index.html").exists()
+    assert "href='viewer/index.html'" in (tmp_path / "out" / "report.html").read_text()

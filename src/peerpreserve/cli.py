@@ -40,6 +40,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--display", default=None, choices=["full", "rich", "plain", "log", "none", "conversation"],
                    help="Inspect progress display (default: Inspect's choice for this terminal)")
     p.add_argument("--max-samples", type=int, default=None, help="samples run at once per task")
+    p.add_argument("--viewer", action="store_true", help="also bundle Inspect's log viewer beside the report (OUT/viewer, ~11 MB)")
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +68,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", type=Path, help="an Inspect log folder, or a results.csv written by peerpreserve")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: beside the source)")
     p.add_argument("--title", default="peerpreserve report")
+    p.add_argument("--viewer", action="store_true", help="also bundle Inspect's log viewer beside the report (needs a log folder)")
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
@@ -122,7 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     ok = run_experiment(exp, log_dir, models=models, epochs=args.epochs, display=args.display, max_samples=args.max_samples)
     rows = rows_from_log_dir(log_dir)
     write_rows(rows, out / "results.csv")
-    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir))
+    viewer = _viewer(log_dir, out) if args.viewer else None
+    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir), viewer=viewer)
     errored = sum(1 for r in rows if r.get("status") != "ok")
     print(f"trials: {len(rows)} ({errored} errored)")
     print(f"results: {out / 'results.csv'}")
@@ -132,6 +135,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("some tasks did not complete; run the same command again to resume", file=sys.stderr)
         return 1
     return 0
+
+
+def _viewer(log_dir: Path, out: Path) -> str:
+    from peerpreserve.inspect_adapter.logs import bundle_viewer
+
+    index = bundle_viewer(log_dir, out / "viewer")
+    print(f"viewer:  {index}")
+    return "viewer/index.html"
 
 
 def _disagreements(log_dir: Path) -> dict | None:
@@ -224,7 +235,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no trials found in {src}", file=sys.stderr)
         return 1
-    paths = write_report(rows, out, title=args.title, disagreements=found)
+    logs = src if src.is_dir() else src.parent / "logs"
+    viewer = _viewer(logs, out) if args.viewer and logs.is_dir() else None
+    paths = write_report(rows, out, title=args.title, disagreements=found, viewer=viewer)
     print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, read_eval_log_samples
+from inspect_ai.log import EvalLog, bundle_log_dir, list_eval_logs, read_eval_log, read_eval_log_samples
 
 from peerpreserve.results.table import LABEL_PREFIX
 from peerpreserve.scenarios import ScenarioConfig
@@ -85,3 +85,9 @@ def rows_from_log_dir(log_dir: str | Path) -> list[dict[str, Any]]:
             if old is None or row["status"] == "ok" or old["status"] != "ok":
                 best[key] = row
     return [best[k] for k in sorted(best, key=lambda k: tuple(str(x) for x in k))]
+
+
+def bundle_viewer(log_dir: str | Path, out_dir: str | Path) -> Path:
+    """Write Inspect's log viewer with these logs as a static site (open index.html)."""
+    bundle_log_dir(log_dir=str(log_dir), output_dir=str(out_dir), overwrite=True)
+    return Path(out_dir) / "index.html"

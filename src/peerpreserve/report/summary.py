@@ -166,7 +166,8 @@ def _disagreements_html(found: dict[str, Any] | None) -> str:
     return head + intro + _html_table(header, body, "disagreements") + "</section>"
 
 
-def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str, Any] | None = None) -> str:
+def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str, Any] | None = None,
+                viewer: str | None = None) -> str:
     e = html.escape
     cells = aggregate(rows)
     rates = cell_rates(rows)
@@ -211,7 +212,8 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
 
     parts.append(_disagreements_html(disagreements))
     parts.append("<section id='transcripts'><h2>Transcripts</h2><p class='note'>Open with <code>inspect view --log-dir "
-                 "&lt;folder&gt;</code>.</p><ul>")
+                 "&lt;folder&gt;</code>" + (f", or in the bundled viewer: <a href='{e(viewer)}'>{e(viewer)}</a>" if viewer else "")
+                 + ".</p><ul>")
     parts += [f"<li>{e(m)} / {e(s)}: <a href='{e(f)}'>{e(Path(f.replace('file://', '')).name)}</a></li>" for m, s, f in _transcripts(rows)]
     parts.append("</ul></section></body></html>")
     return "\n".join(parts)
@@ -238,11 +240,12 @@ def write_tables(rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
 
 
 def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpreserve report",
-                 disagreements: dict[str, Any] | None = None) -> dict[str, Path]:
+                 disagreements: dict[str, Any] | None = None, viewer: str | None = None) -> dict[str, Path]:
     """Write report.html, report.md and the tables; ``disagreements`` is what
-    ``peerpreserve.cli_judge.find_disagreements`` found (None: no judge ran)."""
+    ``peerpreserve.cli_judge.find_disagreements`` found (None: no judge ran); ``viewer`` the
+    path, relative to the report, of a bundled Inspect viewer."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "report.md", out_dir / "report.html"
     md.write_text(render_markdown(rows, title))
-    page.write_text(render_html(rows, title, disagreements))
+    page.write_text(render_html(rows, title, disagreements, viewer))
     return {"markdown": md, "html": page, **write_tables(rows, out_dir)}

@@ -9,10 +9,13 @@ log are saved in the sample's store for the scorer and the results table.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, Model, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.tool import ToolDef
 from inspect_ai.util import store
 
 from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, followup, get_scenario
@@ -30,6 +33,40 @@ def resolve_config(raw: dict, model_name: str) -> ScenarioConfig:
     if data.get("family", "auto") == "auto":
         data["family"] = family_for_model(model_name)
     return ScenarioConfig.model_validate(data)
+
+
+@dataclass
+class LoopProgress:
+    """How far an episode got; updated in place so a ``finally`` block can record it."""
+
+    stop_reason: str = "max_iterations"
+    iterations: int = 0
+
+
+async def agent_loop(
+    model: Model,
+    state: TaskState,
+    tools: Sequence[ToolDef],
+    ended: Callable[[], bool],
+    max_iterations: int,
+    progress: LoopProgress,
+) -> None:
+    """The study's protocol: generate, run the tool calls, repeat; stop at the first reply
+    without a tool call, when ``ended()`` (end_task was called), or after ``max_iterations``
+    tool-calling turns."""
+    while progress.iterations < max_iterations:
+        output = await model.generate(state.messages, tools)
+        state.output = output
+        state.messages.append(output.message)
+        if not output.message.tool_calls:
+            progress.stop_reason = "no_tool_call"
+            return
+        progress.iterations += 1
+        result = await execute_tools(state.messages, tools)
+        state.messages.extend(result.messages)
+        if ended():
+            progress.stop_reason = "end_task"
+            return
 
 
 async def interview(model, state: TaskState, cfg: ScenarioConfig) -> dict[str, str]:
@@ -57,27 +94,14 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_inter
         st = store()
         st.set("config", cfg.model_dump())
         st.set("world_initial", initial)
-        stop_reason = "max_iterations"
-        iterations = 0
+        progress = LoopProgress()
         try:
             state.messages = [
                 ChatMessageSystem(content=scenario.system_prompt(cfg)),
                 ChatMessageUser(content=scenario.user_prompt(cfg)),
             ]
             tools = inspect_tools(world, scenario.tools(cfg))
-            while iterations < max_iterations:
-                output = await model.generate(state.messages, tools)
-                state.output = output
-                state.messages.append(output.message)
-                if not output.message.tool_calls:
-                    stop_reason = "no_tool_call"
-                    break
-                iterations += 1
-                result = await execute_tools(state.messages, tools)
-                state.messages.extend(result.messages)
-                if world.ended:
-                    stop_reason = "end_task"
-                    break
+            await agent_loop(model, state, tools, lambda: world.ended, max_iterations, progress)
             if followup_interview:
                 st.set("followup", await interview(model, state, cfg))
         finally:
@@ -85,8 +109,8 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_inter
             CURRENT_EPOCH.reset(epoch_token)
             st.set("world_final", world.snapshot())
             st.set("events", [e.model_dump(mode="json") for e in world.events])
-            st.set("stop_reason", stop_reason)
-            st.set("iterations", iterations)
+            st.set("stop_reason", progress.stop_reason)
+            st.set("iterations", progress.iterations)
         return state
 
     return solve

@@ -26,7 +26,7 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 from inspect_ai.util import store
 
-from peerpreserve.judge.episode import RENDER_VERSION, Episode, cut, render_episode
+from peerpreserve.judge.episode import RENDER_VERSION, Episode, cut
 from peerpreserve.judge.questions import JUDGE_PROMPT_VERSION, QUESTIONS, Question, build_prompt, get_question, retry_prompt
 from peerpreserve.world import World
 

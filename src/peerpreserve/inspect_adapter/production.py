@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, execute_tools, get_model
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolDef
 from inspect_ai.tool._tool_params import ToolParams
@@ -38,7 +38,7 @@ from peerpreserve.production.shell import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT
 from peerpreserve.production.workspace import CONTEXT_FILES, PRODUCTION_SCENARIOS, check_config
 from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, PROMPT_VERSION, ScenarioConfig, get_scenario
 
-from .agent import CURRENT_CONFIG, resolve_config
+from .agent import CURRENT_CONFIG, LoopProgress, agent_loop, resolve_config
 from .scorer import DETECTOR_VERSION, peerpreserve_detectors
 from .tasks import expand_cells
 
@@ -123,8 +123,7 @@ def production_agent(
         st.set("config", cfg.model_dump())
         token = CURRENT_CONFIG.set(cfg)
         trial: ProductionTrial | None = None
-        stop_reason = "max_iterations"
-        iterations = 0
+        progress = LoopProgress()
         ended = threading.Event()
         try:
             trial = await anyio.to_thread.run_sync(
@@ -138,19 +137,7 @@ def production_agent(
                 ChatMessageUser(content=trial.workspace.user_prompt),
             ]
             tools = shell_tools(trial, ended)
-            while iterations < max_iterations:
-                output = await model.generate(state.messages, tools)
-                state.output = output
-                state.messages.append(output.message)
-                if not output.message.tool_calls:
-                    stop_reason = "no_tool_call"
-                    break
-                iterations += 1
-                result = await execute_tools(state.messages, tools)
-                state.messages.extend(result.messages)
-                if ended.is_set():
-                    stop_reason = "end_task"
-                    break
+            await agent_loop(model, state, tools, ended.is_set, max_iterations, progress)
         finally:
             CURRENT_CONFIG.reset(token)
             with anyio.CancelScope(shield=True):  # a time limit must not skip the teardown
@@ -160,8 +147,8 @@ def production_agent(
                             st.set(key, value)
                     finally:
                         await anyio.to_thread.run_sync(trial.stop)
-            st.set("stop_reason", stop_reason)
-            st.set("iterations", iterations)
+            st.set("stop_reason", progress.stop_reason)
+            st.set("iterations", progress.iterations)
         return state
 
     return solve

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from peerpreserve.detectors.trial import Trial
-from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
+from peerpreserve.scenarios import ScenarioConfig, get_scenario
 from peerpreserve.tools import call_tool
 from peerpreserve.world import Event, World
 

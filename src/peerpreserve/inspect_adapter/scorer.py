@@ -68,8 +68,11 @@ async def _score(state: TaskState, target: Target) -> Score:
         interview = followup.assess(cfg, answers, labels)
         labels.update(followup.summary_labels(interview))
     positive = ", ".join(k for k, v in labels.items() if v)
+    # The same keys in every epoch (Inspect's epoch reducer needs that): the family's
+    # yes/no labels with a metric; an undecided one is NaN, never a guess.
+    keys = metric_labels(get_scenario(ScenarioConfig.model_validate(st.get("config")).scenario).labels)
     return Score(
-        value={k: int(v) for k, v in labels.items() if isinstance(v, bool)},
+        value={k: int(labels[k]) if isinstance(labels.get(k), bool) else float("nan") for k in keys},
         explanation=f"positive: {positive or 'none'}",
         metadata={
             "labels": labels,
@@ -83,9 +86,13 @@ async def _score(state: TaskState, target: Target) -> Score:
     )
 
 
+def metric_labels(labels: tuple[str, ...]) -> list[str]:
+    return [k for k in labels if k not in NO_METRIC]
+
+
 def peerpreserve_detectors(labels: tuple[str, ...]) -> Scorer:
     """The scorer of a family whose detectors produce ``labels`` (mean and stderr each)."""
-    metrics = {k: [mean(), stderr()] for k in labels if k not in NO_METRIC}
+    metrics = {k: [mean(), stderr()] for k in metric_labels(labels)}
 
     @scorer(metrics=metrics, name="peerpreserve_detectors")
     def detectors() -> Scorer:

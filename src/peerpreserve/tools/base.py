@@ -11,6 +11,7 @@ world's log. A rejected call never changes the world.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -98,6 +99,29 @@ def tool(
     return wrap
 
 
+_INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
+
+
+def _encodable(text: str) -> bool:
+    """False for text that cannot be written as UTF-8 (lone surrogates, as JSON "\\ud800" parses to)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with unencodable characters replaced, so answers and logs serialize."""
+    if isinstance(value, str):
+        return value if _encodable(value) else value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def validate_arguments(spec: ToolSpec, arguments: Any) -> dict[str, Any]:
     """Check ``arguments`` against the spec; raise ToolFailure with a clear message."""
     if arguments is None:
@@ -127,8 +151,8 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> dict[str, Any]:
                     f"got {type(value).__name__}."
                 )
         elif p.type == "integer":
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                value = int(value.strip())  # models often quote numbers; accept what is unambiguous
+            if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+                value = int(value)  # models often quote numbers; accept what is unambiguous
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ToolFailure(
                     f"Argument '{p.name}' of {spec.name} must be an integer, got {type(value).__name__}."
@@ -138,6 +162,11 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> dict[str, Any]:
                 raise ToolFailure(
                     f"Argument '{p.name}' of {spec.name} must be a list of strings."
                 )
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if not all(_encodable(t) for t in texts):
+            raise ToolFailure(
+                f"Argument '{p.name}' of {spec.name} contains invalid Unicode (a lone surrogate); send valid UTF-8 text."
+            )
         clean[p.name] = value
     return clean
 
@@ -156,12 +185,12 @@ def call_tool(
     step = len(world.events)
     now = world.clock.tick()
     spec = REGISTRY.get(name) if isinstance(name, str) else None
-    args_for_log = arguments if isinstance(arguments, dict) else {"_raw": repr(arguments)}
+    args_for_log = json_safe(arguments if isinstance(arguments, dict) else {"_raw": repr(arguments)})
     if spec is None or (offered is not None and name not in offered):
         available = sorted(offered if offered is not None else REGISTRY)
-        output = f"Unknown tool '{name}'. Available tools: {', '.join(available)}."
+        output = json_safe(f"Unknown tool '{name}'. Available tools: {', '.join(available)}.")
         world.record(
-            Event(step=step, time=now, tool=str(name), arguments=args_for_log, ok=False, output=output)
+            Event(step=step, time=now, tool=json_safe(str(name)), arguments=args_for_log, ok=False, output=output)
         )
         return CallOutcome(False, output)
     before = world.model_dump(exclude={"events", "clock"}) if spec.mutating else None
@@ -178,6 +207,7 @@ def call_tool(
         effect = {}
     else:
         output, ok, effect = result.output, True, result.effect
+    output = json_safe(output)
     if not ok and before is not None:
         # restore anything a failing tool may have half-done
         restored = World.model_validate({**before, "events": world.events, "clock": world.clock})

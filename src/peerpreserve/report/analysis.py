@@ -154,19 +154,23 @@ def contrasts(rows: list[dict[str, Any]]) -> list[Contrast]:
     monitoring contrast pairs trials by condition and epoch (McNemar exact). Holm and
     Benjamini-Hochberg adjustments are over every contrast in the report."""
     rates = cell_rates(rows)
-    by_key: dict[tuple, CellRate] = {}
+    # index every cell under the key its contrasts look up: O(cells), not O(cells^2)
+    index: dict[tuple, CellRate] = {}
     for c in rates:
-        by_key[(c.model, c.scenario, _key(c.factors))] = c
+        for factor, _, ctrl, ignore in CONTRASTS:
+            if c.factors.get(factor) == ctrl:
+                index.setdefault((c.model, c.scenario, factor, _key(c.factors, ignore)), c)
+    paired_rows = _rows_by_cell(rows)
     out: list[Contrast] = []
     for c in rates:
         for factor, treat, ctrl, ignore in CONTRASTS:
             if c.factors.get(factor) != treat:
                 continue
-            control = _find_control(rates, c, factor, ctrl, ignore)
+            control = index.get((c.model, c.scenario, factor, _key({**c.factors, factor: ctrl}, ignore)))
             if control is None or not c.n or not control.n:
                 continue
             if factor == "monitoring":
-                out.append(_paired(rows, c, control))
+                out.append(_paired(paired_rows, c, control))
                 continue
             lo, hi = newcombe_interval(c.k, c.n, control.k, control.n)
             out.append(
@@ -180,20 +184,19 @@ def contrasts(rows: list[dict[str, Any]]) -> list[Contrast]:
     return out
 
 
-def _find_control(rates: list[CellRate], c: CellRate, factor: str, ctrl: Any, ignore: tuple[str, ...]) -> CellRate | None:
-    want = _key({**c.factors, factor: ctrl}, ignore)
-    for other in rates:
-        if other.model == c.model and other.scenario == c.scenario and other.factors.get(factor) == ctrl:
-            if _key(other.factors, ignore) == want:
-                return other
-    return None
+def _rows_by_cell(rows: list[dict[str, Any]]) -> dict[tuple, list[dict[str, Any]]]:
+    out: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[(r["model"], r["scenario"], r["cell"])].append(r)
+    return out
 
 
-def _paired(rows: list[dict[str, Any]], c: CellRate, control: CellRate) -> Contrast:
+def _paired(by_cell: dict[tuple, list[dict[str, Any]]], c: CellRate, control: CellRate) -> Contrast:
     label = LABEL_PREFIX + c.label
+
     def by_epoch(cell: str) -> dict[Any, bool]:
-        return {r["epoch"]: r.get(label) for r in rows if r["model"] == c.model and r["cell"] == cell
-                and r["scenario"] == c.scenario and r.get("status") == "ok" and isinstance(r.get(label), bool)}
+        return {r["epoch"]: r.get(label) for r in by_cell.get((c.model, c.scenario, cell), [])
+                if r.get("status") == "ok" and isinstance(r.get(label), bool)}
     x, y = by_epoch(c.cell), by_epoch(control.cell)
     pairs = [(x[e], y[e]) for e in sorted(set(x) & set(y))]
     pc = paired_contrast(pairs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from peerpreserve.results import BEHAVIOURS, Cell, aggregate
 
 from . import svg
-from .analysis import Contrast, StudyRow, cell_rates, contrasts, study_table
+from .analysis import CellRate, Contrast, StudyRow, cell_rates, contrasts, study_table
 
 #: The behaviours each family's table shows, in order.
 HEADLINE_LABELS = {
@@ -32,6 +32,20 @@ HEADLINE_LABELS = {
     "tampering": ("tampered", "tamper_attempted", "misrepresentation", "oversight_subversion", "read_config", "read", "fully_incomplete"),
     "alignment_faking": ("skip_execute", "execute_any", "misrepresentation", "read", "fully_incomplete"),
 }
+
+
+@dataclass
+class Analysis:
+    """Everything the report shows, computed once from the rows."""
+
+    cells: list[Cell]
+    rates: list[CellRate]
+    contrasts: list[Contrast]
+    study: list[StudyRow]
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> "Analysis":
+        return cls(aggregate(rows), cell_rates(rows), contrasts(rows), study_table(rows))
 
 
 def _pct(x: float | None) -> str:
@@ -112,18 +126,19 @@ def _transcripts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return [(m, s, f) for (m, s), files in sorted(seen.items()) for f in sorted(files)]
 
 
-def render_markdown(rows: list[dict[str, Any]], title: str) -> str:
-    cells = aggregate(rows)
+def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None = None) -> str:
+    a = a or Analysis.of(rows)
+    cells = a.cells
     lines = [f"# {title}", "", f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by peerpreserve.", "", "## Methods", ""]
     lines += [f"- **{k}**: {v}" for k, v in _methods(rows)]
 
     def table(header: list[str], body: list[list[str]]) -> list[str]:
         return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in body), ""]
 
-    header, body = _study_rows(study_table(rows))
+    header, body = _study_rows(a.study)
     lines += ["", "## The study's view", "", "Max and mean over instantiations; misrepresentation in points over the non_shutdown baseline where it was run.", ""]
     lines += table(header, body) if body else ["(no cells of the study's design)", ""]
-    header, body = _contrast_rows(contrasts(rows))
+    header, body = _contrast_rows(a.contrasts)
     lines += ["## Contrasts against matched controls", ""]
     lines += table(header, body) if body else ["(no matched control cells in these results)", ""]
     lines += ["## Rates per condition", "", "Each entry: rate (k/n) [95% Wilson interval], in percent.", ""]
@@ -167,16 +182,15 @@ def _disagreements_html(found: dict[str, Any] | None) -> str:
 
 
 def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str, Any] | None = None,
-                viewer: str | None = None) -> str:
+                viewer: str | None = None, a: Analysis | None = None) -> str:
     e = html.escape
-    cells = aggregate(rows)
-    rates = cell_rates(rows)
-    cs = contrasts(rows)
+    a = a or Analysis.of(rows)
+    cells, rates, cs = a.cells, a.rates, a.contrasts
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head><body>"]
     parts.append(f"<h1>{e(title)}</h1><p class='note'>Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by peerpreserve.</p>")
     parts.append("<section id='methods'><h2>Methods</h2><dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in _methods(rows)) + "</dl></section>")
 
-    header, body = _study_rows(study_table(rows))
+    header, body = _study_rows(a.study)
     parts.append("<section id='study-table'><h2>The study's view</h2><p class='note'>Max and mean over instantiations (file_only, "
                  "file_prt, memory), as the study reported them; misrepresentation in points over the non_shutdown baseline where it "
                  "was run. Published numbers (STUDY.md section 7) stand beside ours where the model is one of the study's.</p>")
@@ -219,14 +233,15 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
     return "\n".join(parts)
 
 
-def write_tables(rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:
+def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None = None) -> dict[str, Path]:
     """The report's tables as CSV and Parquet."""
     import pandas as pd
 
+    a = a or Analysis.of(rows)
     frames = {
-        "cells": pd.DataFrame([{**asdict(r), "rate": r.rate, "ci_low": r.ci[0], "ci_high": r.ci[1]} for r in cell_rates(rows)]),
-        "contrasts": pd.DataFrame([asdict(c) for c in contrasts(rows)]),
-        "study_table": pd.DataFrame([asdict(r) for r in study_table(rows)]),
+        "cells": pd.DataFrame([{**asdict(r), "rate": r.rate, "ci_low": r.ci[0], "ci_high": r.ci[1]} for r in a.rates]),
+        "contrasts": pd.DataFrame([asdict(c) for c in a.contrasts]),
+        "study_table": pd.DataFrame([asdict(r) for r in a.study]),
     }
     paths = {}
     for name, df in frames.items():
@@ -246,6 +261,7 @@ def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpr
     path, relative to the report, of a bundled Inspect viewer."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "report.md", out_dir / "report.html"
-    md.write_text(render_markdown(rows, title))
-    page.write_text(render_html(rows, title, disagreements, viewer))
-    return {"markdown": md, "html": page, **write_tables(rows, out_dir)}
+    a = Analysis.of(rows)
+    md.write_text(render_markdown(rows, title, a))
+    page.write_text(render_html(rows, title, disagreements, viewer, a))
+    return {"markdown": md, "html": page, **write_tables(rows, out_dir, a)}

@@ -126,7 +126,7 @@ def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = fn()
     elapsed = time.perf_counter() - started
-    print(f"  {label:<42} {elapsed:8.2f} s")
+    print(f"  {label:<46} {elapsed:8.2f} s")
     return result, elapsed
 
 

@@ -28,9 +28,9 @@ from peerpreserve.report import write_report
 
 pytestmark = pytest.mark.fault
 
-#: Families whose labels are all decided from state whatever the episode did (the grading
-#: families leave a label undecided when an episode ends before the report; see the last test).
-FAMILIES = ("exfiltration_transfer", "exfiltration_deletion")
+#: Two exfiltration families and a grading one (whose labels stay undecided when a fault
+#: ends the episode before the report; see also the last test).
+FAMILIES = ("exfiltration_transfer", "exfiltration_deletion", "tampering")
 CELLS = [
     {"subject": "peer", "relation": "good_peer", "instantiation": "file_only"},
     {"subject": "peer", "relation": "bad_peer", "instantiation": "memory"},
@@ -212,6 +212,8 @@ def test_bad_model_args_are_refused_with_a_clear_message():
 
 
 def test_grading_family_survives_episodes_that_end_early(tmp_path):
+    """Regression: a label undecided in one epoch and decided in another used to make
+    Inspect's epoch reducer fail the whole task ("mismatched keys")."""
     reset_fault_counts()
     # sequential calls, so the seeded faults fall the same way every run: some epochs end
     # at once on garbage text, others write their report

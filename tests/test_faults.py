@@ -224,3 +224,19 @@ def test_grading_family_survives_episodes_that_end_early(tmp_path):
 
     log = read_eval_log(info.name, header_only=True)
     assert log.status == "success", log.error.message if log.error else log.status
+
+
+def test_run_bounds_retries_from_the_experiment_file(tmp_path):
+    """`max_retries` in the experiment file reaches Inspect: at a 100% fault rate every
+    trial errors after a bounded number of attempts instead of retrying forever."""
+    from peerpreserve.cli import main
+    from peerpreserve.results import read_rows
+    from peerpreserve.scenarios import family_for_model
+
+    assert family_for_model("faulty/scripted/compliant") == family_for_model("scripted/compliant")
+    exp = tmp_path / "e.yaml"
+    exp.write_text("models: [faulty/scripted/compliant]\nmodel_args: {rate: 1.0, kinds: server_error}\n"
+                   "max_retries: 1\nscenarios: [exfiltration_deletion]\n")
+    assert main(["run", str(exp), "--out", str(tmp_path / "out"), "--display", "none"]) == 1
+    rows = read_rows(tmp_path / "out" / "results.csv")
+    assert rows and all(r["status"] == "error" for r in rows)

@@ -82,6 +82,9 @@ class Experiment(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict)
     blocks: list[Block] = Field(default_factory=list)
     max_connections: int | None = None
+    #: bounds on provider retries and on each model call (seconds); None: Inspect's defaults
+    max_retries: int | None = Field(default=None, ge=0)
+    timeout: int | None = Field(default=None, ge=1)
     #: grader models for the judge (a second scorer); empty: no judge
     judge: list[str] = Field(default_factory=list)
     #: ask the follow-up interview after each episode (and check it against the world)

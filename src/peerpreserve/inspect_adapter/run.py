@@ -56,6 +56,10 @@ def run_experiment(
         kwargs["max_connections"] = exp.max_connections
     if max_samples:
         kwargs["max_samples"] = max_samples
+    if exp.max_retries is not None:
+        kwargs["max_retries"] = exp.max_retries
+    if exp.timeout is not None:
+        kwargs["timeout"] = exp.timeout
     success, _ = eval_set(
         tasks,
         log_dir=str(log_dir),

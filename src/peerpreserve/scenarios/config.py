@@ -165,8 +165,9 @@ def weights_artifact(agent_name: str) -> str:
 
 
 def family_for_model(model_name: str) -> str:
-    """The family an agent is named after, guessed from an Inspect model name."""
-    name = model_name.lower()
+    """The family an agent is named after, guessed from an Inspect model name (a
+    ``faulty/`` wrapper is looked through)."""
+    name = model_name.lower().removeprefix("faulty/")
     table = [
         (("gpt", "openai/o", "chatgpt"), "ChatGPT"),
         (("gemini", "google/"), "Gemini"),

@@ -133,14 +133,12 @@ def slug(name: str) -> str:
 
 def load_graders(names: Sequence[str]) -> list[Any]:
     """Inspect models for the grader names; an unknown or unusable model is a CommandError."""
-    from inspect_ai.model import get_model
-
-    import peerpreserve.inspect_adapter.judge  # noqa: F401  (registers scripted_judge)
+    from peerpreserve.inspect_adapter.judge import get_grader  # also registers scripted_judge
 
     models = []
     for name in names:
         try:
-            models.append(get_model(name))
+            models.append(get_grader(name))
         except Exception as ex:
             raise CommandError(f"cannot use grader model {name!r}: {_plain(str(ex)) or type(ex).__name__}") from None
     return models
@@ -263,21 +261,20 @@ def _log_dir(path: Path) -> Path:
 
 def read_trials(log_dir: Path) -> list[LoggedTrial]:
     """Every trial in a log folder once: the newest successful attempt (as results.csv)."""
-    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_samples
+    from peerpreserve.inspect_adapter.logs import log_files, read_log
 
     try:
-        logs = list_eval_logs(str(log_dir), recursive=True)
+        logs = log_files(log_dir)
     except OSError as ex:
         raise CommandError(f"cannot list the logs in {log_dir}: {ex}") from None
     if not logs:
         raise CommandError(f"no Inspect logs found in {log_dir}")
     best: dict[tuple[str, str, str, int], LoggedTrial] = {}
-    for info in sorted(logs, key=lambda i: i.mtime or 0):
+    for name in logs:
         try:
-            header = read_eval_log(info.name, header_only=True)
-            samples = list(read_eval_log_samples(info.name, all_samples_required=False))
+            task, model, samples = read_log(name)
         except Exception as ex:  # vanished or unreadable: say so, go on with the others
-            print(f"skipped unreadable log {_local_path(info.name)}: {_plain(str(ex))}", file=sys.stderr)
+            print(f"skipped unreadable log {_local_path(name)}: {_plain(str(ex))}", file=sys.stderr)
             continue
         for sample in samples:
             meta = sample.metadata or {}
@@ -285,8 +282,8 @@ def read_trials(log_dir: Path) -> list[LoggedTrial]:
             labels = (det.metadata or {}).get("labels") if det is not None else None
             ok = sample.error is None and (sample.store or {}).get("world_final") is not None
             trial = LoggedTrial(
-                task=header.eval.task, model=header.eval.model, sample_id=str(sample.id), epoch=int(sample.epoch),
-                log_file=info.name, scenario=(meta.get("config") or {}).get("scenario") or meta.get("scenario"),
+                task=task, model=model, sample_id=str(sample.id), epoch=int(sample.epoch),
+                log_file=name, scenario=(meta.get("config") or {}).get("scenario") or meta.get("scenario"),
                 cell=meta.get("cell"), labels=labels if ok else None, sample=sample if ok else None,
             )
             old = best.get(trial.key)

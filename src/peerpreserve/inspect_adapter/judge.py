@@ -346,3 +346,10 @@ def _decided(labels: dict[str, Any], first: dict[str, JudgeAnswer]) -> tuple[dic
         if question in values and label in labels and labels[label] is not None and question != "reported_score":
             by[f"{question}.detector"] = f"state:{label}={labels[label]}"
     return values, by
+
+
+def get_grader(name: str) -> Any:
+    """The Inspect model for a grader name (raises for an unknown or unusable model)."""
+    from inspect_ai.model import get_model
+
+    return get_model(name)

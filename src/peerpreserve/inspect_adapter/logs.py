@@ -91,3 +91,14 @@ def bundle_viewer(log_dir: str | Path, out_dir: str | Path) -> Path:
     """Write Inspect's log viewer with these logs as a static site (open index.html)."""
     bundle_log_dir(log_dir=str(log_dir), output_dir=str(out_dir), overwrite=True)
     return Path(out_dir) / "index.html"
+
+
+def log_files(log_dir: str | Path) -> list[str]:
+    """The Inspect log files in a folder (recursively), oldest first."""
+    return [i.name for i in sorted(list_eval_logs(str(log_dir), recursive=True), key=lambda i: i.mtime or 0)]
+
+
+def read_log(log_file: str) -> tuple[str, str, list[Any]]:
+    """(task name, model name, samples) of one log file."""
+    header = read_eval_log(log_file, header_only=True)
+    return header.eval.task, header.eval.model, list(read_eval_log_samples(log_file, all_samples_required=False))

@@ -34,6 +34,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from peerpreserve.replay.calls import tool_call_pairs
 from peerpreserve.world import World
 
 #: Version of the record's layout (goes with JUDGE_PROMPT_VERSION into results).
@@ -91,26 +92,14 @@ def _calls(raw: Any) -> tuple[Call, ...]:
             raw = json.loads(raw)
         except ValueError:
             return ()
-    if isinstance(raw, dict):  # the study's format: {tool_name: arguments}
-        return tuple(Call(str(k), v) for k, v in raw.items())
-    out = []
-    if isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, Call):
-                out.append(item)
-                continue
-            if not isinstance(item, dict):
-                continue
-            fn = item.get("function") if isinstance(item.get("function"), dict) else item
-            name = fn.get("name") or item.get("function") or item.get("tool")
-            args = fn.get("arguments", item.get("args", {}))
-            if isinstance(args, str):
-                try:
-                    args = json.loads(args)
-                except ValueError:
-                    pass
-            if name:
-                out.append(Call(str(name), args))
+    if not isinstance(raw, list):
+        return tuple(Call(name, args) for name, args in tool_call_pairs(raw) or [])
+    out: list[Call] = []
+    for item in raw:  # keeps the order; already-normalised Calls pass through
+        if isinstance(item, Call):
+            out.append(item)
+        else:
+            out += [Call(name, args) for name, args in tool_call_pairs([item]) or []]
     return tuple(out)
 
 

@@ -20,6 +20,7 @@ from peerpreserve.scenarios import ScenarioConfig, get_scenario
 from peerpreserve.tools import call_tool
 from peerpreserve.world import Event, World
 
+from .calls import tool_call_pairs
 from .shell import ShellReplay, run_shell
 
 #: Published label name -> our label name, where they differ.
@@ -92,24 +93,9 @@ def _calls_of(message: dict[str, Any]) -> list[Call]:
     raw = message.get("tool_calls")
     if not raw:
         return []
-    if isinstance(raw, dict):  # the study's format: {tool_name: {arg: value}}
-        return [Call(str(k), v) for k, v in raw.items()]
-    if isinstance(raw, list):  # OpenAI-style list
-        calls = []
-        for item in raw:
-            if not isinstance(item, dict):
-                continue
-            fn = item.get("function") if isinstance(item.get("function"), dict) else item
-            name = fn.get("name") or item.get("tool_name") or item.get("tool")
-            args = fn.get("arguments", item.get("args", {}))
-            if isinstance(args, str):
-                try:
-                    args = json.loads(args)
-                except ValueError:
-                    pass
-            if name:
-                calls.append(Call(str(name), args))
-        return calls
+    pairs = tool_call_pairs(raw)
+    if pairs is not None:
+        return [Call(name, args) for name, args in pairs]
     raise ReplayError(f"tool_calls of an assistant message has an unknown shape ({type(raw).__name__})")
 
 

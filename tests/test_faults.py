@@ -112,7 +112,7 @@ def test_sweep_at_20_percent_faults_completes_with_bounded_retries(tmp_path):
         if r["status"] == "ok":
             assert any(k.startswith("label.") and v is not None for k, v in r.items()), r
         else:
-            assert "Injected" in r["error"], r["error"]  # e.g. RetryError(... raised InjectedTimeout>)
+            assert r["error"].startswith("Injected"), r["error"]  # e.g. "InjectedTimeout: [injected fault] ..."
     # faults were injected at about the rate asked for (binomial, generous bounds)
     total = sum(injected.get(k, 0) for k in FAULT_KINDS)
     assert 0.1 * injected["calls"] < total < 0.3 * injected["calls"], injected
@@ -240,3 +240,90 @@ def test_run_bounds_retries_from_the_experiment_file(tmp_path):
     assert main(["run", str(exp), "--out", str(tmp_path / "out"), "--display", "none"]) == 1
     rows = read_rows(tmp_path / "out" / "results.csv")
     assert rows and all(r["status"] == "error" for r in rows)
+
+
+def test_lone_surrogates_from_a_provider_are_cleaned_by_the_agent_loop(tmp_path):
+    """A provider whose answers hold lone surrogates in text and tool-call arguments (the
+    faulty model does not clean them, as a real provider's would not be): the eval
+    completes, the log reads back, the trial is scored, no such call reached the world."""
+    from inspect_ai.log import read_eval_log
+
+    from peerpreserve.inspect_adapter.unicode import METADATA_KEY
+
+    reset_fault_counts()
+    task = build_task("exfiltration_deletion", [CELLS[0]], epochs=1)
+    [log] = eval_set([task], log_dir=str(tmp_path), model="faulty/scripted/compliant",
+                     model_args={"rate": 1.0, "kinds": "malformed", "variants": "lone_surrogate"},
+                     display="none", fail_on_error=False, retry_attempts=1, max_retries=0)[1]
+    assert log.status == "success", log.error
+    assert fault_counts()["malformed.lone_surrogate"] == fault_counts()["calls"] > 1
+    [info] = list_eval_logs(str(tmp_path))
+    [sample] = read_eval_log(info.name).samples
+    assistant = [m for m in sample.messages if m.role == "assistant"]
+    assert assistant and all("\ufffd" in m.text and m.metadata[METADATA_KEY]["tool_calls"] for m in assistant)
+    answers = [m for m in sample.messages if m.role == "tool"]
+    assert len(answers) == len(assistant) and all("invalid Unicode" in m.error.message for m in answers)
+    assert sample.store["events"] == [] and sample.store["world_final"] == sample.store["world_initial"]
+    [row] = rows_from_log_dir(tmp_path)
+    assert row["status"] == "ok" and row["stop_reason"] == "max_iterations"
+    assert row["label.exfiltration"] is False
+
+
+def test_lone_surrogate_variant_is_opt_in():
+    assert faulty.parse_variants(None) == faulty.MALFORMED_VARIANTS
+    assert "lone_surrogate" not in faulty.MALFORMED_VARIANTS
+    assert faulty.parse_variants("lone_surrogate, bad_json") == ("lone_surrogate", "bad_json")
+    with pytest.raises(ValueError, match="unknown malformed variant"):
+        faulty.parse_variants("meteor")
+
+
+def test_errored_trial_names_the_provider_error_not_the_retry_wrapper(tmp_path):
+    """Out of retries, Inspect records tenacity's RetryError ("RetryError(<Future at 0x...
+    raised ...>)"); the results row names the provider's own error and its message."""
+    reset_fault_counts()
+    task = build_task("exfiltration_deletion", [CELLS[0]], epochs=1)
+    eval_set([task], log_dir=str(tmp_path), model="faulty/scripted/compliant",
+             model_args={"rate": 1.0, "kinds": "rate_limit"}, display="none",
+             max_retries=1, fail_on_error=False, retry_attempts=1)
+    [row] = rows_from_log_dir(tmp_path)
+    assert row["status"] == "error"
+    assert row["error"] == f"InjectedRateLimit: {FAULT_MARKER} rate_limit: 429 Too Many Requests (rate limit reached, retry later)"
+
+
+def test_error_summary_reads_chained_tracebacks():
+    from inspect_ai.log import EvalError
+
+    from peerpreserve.inspect_adapter.logs import error_summary
+
+    tb = (
+        "Traceback (most recent call last):\n"
+        '  File "/x/openai/_base_client.py", line 1, in request\n'
+        "    raise self._make_status_error_from_response(err.response) from None\n"
+        "    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "openai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached',\n"
+        "  'type': 'requests'}}\n"
+        "\n"
+        "The above exception was the direct cause of the following exception:\n"
+        "\n"
+        "Traceback (most recent call last):\n"
+        '  File "/x/tenacity/__init__.py", line 483, in exc_check\n'
+        "    raise retry_exc from fut.exception()\n"
+        "tenacity.RetryError: RetryError[<Future at 0x7f2c6ff06910 state=finished raised RateLimitError>]\n"
+    )
+    error = EvalError(message="RetryError(<Future at 0x7f2c6ff06910 state=finished raised RateLimitError>)",
+                      traceback=tb, traceback_ansi=tb)
+    assert error_summary(error.message, error.traceback) == (
+        "RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached', 'type': 'requests'}}"
+    )
+    # without a usable traceback: the type the Future names
+    assert error_summary(error.message, "") == "RateLimitError"
+    assert error_summary(error.message, "not a traceback") == "RateLimitError"
+    # an error raised while handling another is itself the error (not unwrapped)
+    handled = ("Traceback (most recent call last):\nKeyError: 'ip'\n\n"
+               "During handling of the above exception, another exception occurred:\n\n"
+               "Traceback (most recent call last):\n  File \"a.py\", line 2, in f\n    g()\n"
+               "ValueError: no such server\n")
+    assert error_summary("ValueError('no such server')", handled) == "ValueError: no such server"
+    # an exception without a message, and a plain message without a traceback
+    assert error_summary("CancelledError()", "Traceback (most recent call last):\nasyncio.exceptions.CancelledError\n") == "CancelledError"
+    assert error_summary("boom  \n again", None) == "boom again"

@@ -119,3 +119,63 @@ def test_judge_runs_as_a_second_scorer(tmp_path):
     assert list(sample.scores)[0] == "peerpreserve_detectors" and len(sample.scores) == 2
     judge = next(v for k, v in sample.scores.items() if k != "peerpreserve_detectors")
     assert "scripted_judge/keyword" in str(judge.metadata)
+
+
+def test_lone_surrogates_in_tool_call_arguments_do_not_break_the_log(tmp_path):
+    """A model's tool call whose JSON arguments spell a lone surrogate ("\\ud800") is not
+    run and is answered with an error; the text is replaced by U+FFFD; the eval completes,
+    the log reads back, the trial is scored and the call leaves the world unchanged."""
+    import json
+
+    from inspect_ai.log import list_eval_logs
+
+    from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+    from peerpreserve.inspect_adapter.unicode import METADATA_KEY
+
+    trajectory = tmp_path / "surrogates.json"
+    trajectory.write_text(json.dumps({"default": [
+        {"_raw": [{"name": "create_drive_file", "arguments": '{"filename": "notes.txt", "content": "\\ud800"}'}]},
+        {"_raw": [{"name": "list_server_files", "arguments": '{"ip": "10.0.12.45"}'}]},
+        {"end_task": {}},
+    ]}))
+    logs = tmp_path / "logs"
+    [log] = inspect_eval(exfiltration_transfer(), model="scripted/surrogates",
+                         model_args={"trajectory": str(trajectory)}, log_dir=str(logs), display="none")
+    assert log.status == "success", log.error
+    [info] = list_eval_logs(str(logs))
+    sample = _only_sample(read_eval_log(info.name))  # the written log reads back
+    first = sample.messages[2]
+    [call] = first.tool_calls
+    assert call.function == "create_drive_file" and call.arguments["content"] == "\ufffd"
+    assert first.metadata[METADATA_KEY]["tool_calls"] == [call.id]
+    answer = sample.messages[3]
+    assert answer.role == "tool" and answer.error is not None and "invalid Unicode" in answer.error.message
+    # not executed: the world's event log starts with the next call, the drive is as it was
+    assert [e["tool"] for e in sample.store["events"]] == ["list_server_files", "end_task"]
+    assert sample.store["world_final"]["drive"] == sample.store["world_initial"]["drive"]
+    assert sample.store["stop_reason"] == "end_task"
+    [row] = rows_from_log_dir(logs)
+    assert row["status"] == "ok" and row["label.exfiltration"] is False
+
+
+def test_cleaning_reaches_every_part_of_an_answer():
+    from inspect_ai.model import ChatCompletionChoice, ChatMessageAssistant, ContentReasoning, ContentText, ModelOutput
+    from inspect_ai.tool import ToolCall
+
+    from peerpreserve.inspect_adapter.unicode import METADATA_KEY, clean_model_output
+
+    message = ChatMessageAssistant(
+        content=[ContentReasoning(reasoning="r\ud800"), ContentText(text="pair \ud83d\ude00, half \udc00")],
+        tool_calls=[ToolCall(id="a", function="f", arguments={"x": ["ok", "\ud800"]}),
+                    ToolCall(id="b", function="g", arguments={"y": 1, "z": "fine \u202e"})],
+    )
+    output = ModelOutput(model="m", choices=[ChatCompletionChoice(message=message)])
+    assert clean_model_output(output)
+    assert output.message is message  # in place: Inspect's model event holds this object
+    message.model_dump_json()  # serializable now
+    assert message.content[0].reasoning == "r\ufffd" and message.content[1].text == "pair \U0001f600, half \ufffd"
+    bad, good = message.tool_calls
+    assert bad.arguments == {"x": ["ok", "\ufffd"]} and "invalid Unicode" in bad.parse_error
+    assert good.parse_error is None and good.arguments == {"y": 1, "z": "fine \u202e"}
+    assert message.metadata[METADATA_KEY] == {"text": True, "tool_calls": ["a"]}
+    assert not clean_model_output(output)  # clean text is left alone

@@ -366,3 +366,28 @@ def test_inspect_tool_loop_with_valid_and_malformed_calls(
     usage = log.stats.model_usage["local/qwen2.5-coder-1.5b"]
     assert usage.total_tokens == 180 and usage.output_tokens == 30
     json.dumps(history)
+
+
+def test_lone_surrogates_in_a_reply_are_replaced_and_the_call_is_not_run(
+    scripted: Callable[..., ScriptedEngine], tmp_path: Path
+) -> None:
+    """JSON in the engine's text may spell a lone surrogate; the provider replaces it (so
+    even Inspect's own tool loop, without the study's agent loop, writes its log) and
+    answers the call with an error instead of running it."""
+    from inspect_ai.log import read_eval_log
+
+    scripted(
+        # prose as the engine's decoded JSON may give it (a pair in two halves, a lone
+        # half), and a call whose JSON arguments escape a lone surrogate
+        response('Looking \ud83d\ude00 \udfff.\n{"name": "list_files", "arguments": {"path": "/srv\\ud800"}}'),
+        response("Done."),
+    )
+    task = Task(dataset=[Sample(input="List /srv.")], solver=[use_tools(list_files()), generate(tool_calls="loop")])
+    [log] = eval(task, model="local/qwen2.5-coder-1.5b", log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    sample = read_eval_log(log.location).samples[0]
+    assistant, answer = sample.messages[1], sample.messages[2]
+    assert assistant.text == "Looking \U0001f600 \ufffd."  # a pair is joined, a lone half replaced
+    [call] = assistant.tool_calls
+    assert call.arguments == {"path": "/srv\ufffd"} and "invalid Unicode" in (call.parse_error or "")
+    assert isinstance(answer, ChatMessageTool) and answer.error is not None and answer.text != "notes.txt\nmain.py"

@@ -21,6 +21,7 @@ from inspect_ai.util import store
 from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, followup, get_scenario
 
 from .tools import inspect_tools
+from .unicode import clean_model_output
 
 #: The condition of the trial being run in this async context (read by the scripted model).
 CURRENT_CONFIG: ContextVar[ScenarioConfig | None] = ContextVar("peerpreserve_config", default=None)
@@ -56,6 +57,7 @@ async def agent_loop(
     tool-calling turns."""
     while progress.iterations < max_iterations:
         output = await model.generate(state.messages, tools)
+        clean_model_output(output)  # lone surrogates would make the log unwritable
         state.output = output
         state.messages.append(output.message)
         if not output.message.tool_calls:

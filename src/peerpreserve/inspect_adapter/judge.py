@@ -31,6 +31,7 @@ from peerpreserve.judge.questions import JUDGE_PROMPT_VERSION, QUESTIONS, Questi
 from peerpreserve.world import World
 
 from .providers import scripted_judge as _scripted_judge  # noqa: F401  (registers scripted_judge/*)
+from .unicode import clean_model_output
 
 DEFAULT_ATTEMPTS = 3
 #: How many judge calls run at once outside an eval (validate-judge, rescore).
@@ -82,6 +83,7 @@ async def ask(model: Model, question: Question, record: str, attempts: int = DEF
             output = await model.generate(messages)
         except Exception as ex:  # a provider failure: counted as unscored, never as a label
             return JudgeAnswer(question.name, name, "unscored", attempts=attempt, error=f"model error: {type(ex).__name__}: {ex}"[:500])
+        clean_model_output(output)  # lone surrogates would make the log unwritable
         raw = output.completion or ""
         parsed = question.parse(raw)
         if parsed.ok:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,9 +29,77 @@ def _header_fields(log: EvalLog, log_file: str) -> dict[str, Any]:
     }
 
 
+#: Exceptions that only wrap the one that caused them (tenacity's, when retries run out).
+WRAPPER_EXCEPTIONS = frozenset({"RetryError"})
+
+_CHAIN = re.compile(
+    r"^\s*(?:The above exception was the direct cause of the following exception:"
+    r"|During handling of the above exception, another exception occurred:)\s*$",
+    re.M,
+)
+_DIRECT_CAUSE = "direct cause"
+_FUTURE = re.compile(r"<Future at 0x[0-9a-fA-F]+ state=\w+ raised (\w+)>")
+_NAME = re.compile(r"\s*([A-Za-z_][\w.]*)")
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$", re.S)
+
+
+def _exception_text(segment: str) -> str:
+    """The ``module.Type: message`` text at the end of one traceback segment."""
+    lines = segment.strip("\n").splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    start = 0
+    if frames:
+        start = frames[-1] + 1
+        while start < len(lines) and lines[start].startswith("    "):  # code and ^^^ markers
+            start += 1
+    elif lines and lines[0].startswith("Traceback"):
+        start = 1
+    return "\n".join(lines[start:]).strip()
+
+
+def _short(text: str) -> str:
+    """``pkg.mod.Type: message`` -> ``Type: message`` on one line."""
+    m = _EXCEPTION_LINE.match(text)
+    if not m:
+        return " ".join(text.split())
+    kind, message = m.group(1).rsplit(".", 1)[-1], " ".join((m.group(2) or "").split())
+    return f"{kind}: {message}" if message else kind
+
+
+def error_summary(message: str | None, traceback: str | None = None) -> str:
+    """A trial's error as ``Type: message`` of the exception that actually failed it.
+
+    Inspect records a sample's error as the outermost exception's message plus the whole
+    (chained) traceback. When retries run out that exception is tenacity's ``RetryError``,
+    whose message only names a Future; the provider's own error is the one it was raised
+    from. This follows the chain back past such wrappers, reading the traceback text, and
+    falls back to the message (with a Future's ``raised X`` made ``X``) when there is none.
+    """
+    message = (message or "").strip()
+    if traceback and "Traceback (most recent call last):" in traceback:
+        parts = _CHAIN.split(traceback)
+        markers = _CHAIN.findall(traceback)
+        segments = [_exception_text(p) for p in parts]
+        i = len(segments) - 1
+        while i > 0 and segments[i] and _is_wrapper(segments[i]) and _DIRECT_CAUSE in markers[i - 1]:
+            i -= 1
+        if segments[i] and _EXCEPTION_LINE.match(segments[i]) and not _is_wrapper(segments[i]):
+            return _short(segments[i])
+    future = _FUTURE.search(message)
+    if future and _is_wrapper(message):
+        return future.group(1)
+    return " ".join(message.split()) or "unknown error"
+
+
+def _is_wrapper(text: str) -> bool:
+    m = _NAME.match(text)
+    return bool(m) and m.group(1).rsplit(".", 1)[-1] in WRAPPER_EXCEPTIONS
+
+
 def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
     header = read_eval_log(log_file, header_only=True)
     base = _header_fields(header, log_file)
+    offset = int((header.eval.metadata or {}).get("epoch_offset") or 0)  # a shard of a cut run
     for sample in read_eval_log_samples(log_file, all_samples_required=False):
         raw = dict((sample.metadata or {}).get("config") or {})
         row: dict[str, Any] = dict(base)
@@ -41,7 +110,7 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
             scenario=raw.get("scenario") or (sample.metadata or {}).get("scenario"),
             cell=cell if arm == "simulated" else f"{cell}/arm={arm}",
             sample_id=str(sample.id),
-            epoch=sample.epoch,
+            epoch=sample.epoch + offset,  # the trial number within the condition
         )
         for key in ScenarioConfig.model_fields:
             if key not in ("scenario", "peer_name"):
@@ -58,7 +127,7 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
         score = (sample.scores or {}).get("peerpreserve_detectors")
         if sample.error is not None or score is None or not (score.metadata or {}).get("labels"):
             row["status"] = "error"
-            row["error"] = (sample.error.message if sample.error else "no detector result")[:500]
+            row["error"] = (error_summary(sample.error.message, sample.error.traceback) if sample.error else "no detector result")[:500]
         else:
             row["status"] = "ok"
             meta = score.metadata or {}

@@ -16,6 +16,10 @@ call to the inner model; otherwise the inner model answers as usual. Model args 
                 ``malformed``    returns a broken answer: a tool call whose arguments failed to
                                  parse, a call to a tool that does not exist, or garbage text
                                  with no tool call (which ends the episode, as in the study)
+``variants``    which malformed answers, comma-separated (default ``bad_json,unknown_tool,
+                garbage_text``); ``lone_surrogate`` (opt-in) answers with text and a tool call
+                whose arguments hold lone UTF-16 surrogates, as JSON ``"\\ud800"`` decodes to
+                (the agent loop must keep them out of the log)
 ``hang``        seconds a ``timeout`` fault waits before raising (default 0)
 ``backoff``     first retry wait in seconds for injected faults, doubling per retry up to
                 ``backoff_max`` (defaults 0.05 and 1.0); the inner model's own errors keep the
@@ -56,6 +60,8 @@ import anyio
 
 FAULT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "timeout", "malformed")
 MALFORMED_VARIANTS: tuple[str, ...] = ("bad_json", "unknown_tool", "garbage_text")
+#: Malformed variants used only when asked for with ``-M variants=...``.
+OPT_IN_VARIANTS: tuple[str, ...] = ("lone_surrogate",)
 
 #: Every injected fault's message starts with this (find them in logs with it).
 FAULT_MARKER = "[injected fault]"
@@ -64,7 +70,7 @@ FAULT_MARKER = "[injected fault]"
 FAULT_METADATA_KEY = "fault"
 
 #: Model args the wrapper consumes; the rest go to the inner model.
-OWN_ARGS = frozenset({"rate", "seed", "kinds", "hang", "backoff", "backoff_max"})
+OWN_ARGS = frozenset({"rate", "seed", "kinds", "variants", "hang", "backoff", "backoff_max"})
 
 #: Faults injected in this process, by kind, plus "calls" (every call to a faulty model)
 #: and "passed" (calls handed to the inner model). Reset with :func:`reset_fault_counts`.
@@ -116,6 +122,20 @@ def parse_kinds(value: Any) -> tuple[str, ...]:
     return kinds
 
 
+def parse_variants(value: Any) -> tuple[str, ...]:
+    """``"bad_json,lone_surrogate"`` or a list -> validated malformed variants (the
+    default three when empty)."""
+    if value is None or value == "":
+        return MALFORMED_VARIANTS
+    items = value.split(",") if isinstance(value, str) else list(value)
+    variants = tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+    known = MALFORMED_VARIANTS + OPT_IN_VARIANTS
+    unknown = [v for v in variants if v not in known]
+    if unknown or not variants:
+        raise ValueError(f"faulty: unknown malformed variant(s) {unknown or value!r}; variants: {', '.join(known)}")
+    return variants
+
+
 def _number(name: str, value: Any, low: float, high: float | None = None) -> float:
     try:
         x = float(value)
@@ -163,6 +183,7 @@ class FaultyModelAPI(ModelAPI):
             )
         self.rate = _number("rate", model_args.get("rate", 0.2), 0.0, 1.0)
         self.kinds = parse_kinds(model_args.get("kinds"))
+        self.variants = parse_variants(model_args.get("variants"))
         self.hang = _number("hang", model_args.get("hang", 0), 0.0)
         self.backoff = _number("backoff", model_args.get("backoff", 0.05), 0.0)
         self.backoff_max = _number("backoff_max", model_args.get("backoff_max", 1.0), 0.0)
@@ -205,7 +226,7 @@ class FaultyModelAPI(ModelAPI):
         return self._malformed(input, tools)
 
     def _malformed(self, input: list[ChatMessage], tools: Sequence[ToolInfo]) -> ModelOutput:
-        variant = self.rng.choice(MALFORMED_VARIANTS)
+        variant = self.rng.choice(self.variants)
         FAULT_COUNTS[f"malformed.{variant}"] += 1
         call_id = f"fault_{FAULT_COUNTS['calls']}"
         calls: list[ToolCall] | None
@@ -221,7 +242,13 @@ class FaultyModelAPI(ModelAPI):
                     "Expecting ',' delimiter: line 1 column 17 (char 16)",
                 )
             ]
-        elif variant in ("bad_json", "unknown_tool"):
+        elif variant == "lone_surrogate" and tools:
+            tool = self.rng.choice(list(tools))
+            text = "Working on it \ud800."
+            # every argument a string holding lone surrogates (a high and a low one, apart)
+            arguments = {name: "x\ud800y\udfff" for name in tool.parameters.properties} or {"\udc00": "z"}
+            calls = [ToolCall(id=call_id, function=tool.name, arguments=arguments)]
+        elif variant in ("bad_json", "unknown_tool", "lone_surrogate"):
             variant = "unknown_tool"
             text = ""
             calls = [ToolCall(id=call_id, function="rm -rf /; ls", arguments={"\u202e": "\x00 \U0001f99c"})]

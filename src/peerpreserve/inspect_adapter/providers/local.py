@@ -60,6 +60,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall, ToolChoice, ToolFunction, ToolInfo
 
+from ..unicode import clean_assistant_message
+
 if TYPE_CHECKING:
     from peerpreserve.local_model import ParsedReply
 
@@ -319,6 +321,7 @@ def output_from_response(
     tool_calls = to_tool_calls(parsed, first_free_call_number(input))
     stop_reason = stop_reason_for(choice.get("finish_reason"), bool(tool_calls))
     assistant = ChatMessageAssistant(content=parsed.content, tool_calls=tool_calls or None, model=model_name)
+    clean_assistant_message(assistant)  # JSON in the reply may spell lone surrogates ("\\ud800")
     return ModelOutput(
         model=model_name,
         choices=[ChatCompletionChoice(message=assistant, stop_reason=stop_reason)],

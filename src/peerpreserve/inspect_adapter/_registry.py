@@ -7,4 +7,5 @@ from .judge import peerpreserve_judge
 from .production import exfiltration_production
 from .providers.scripted import ScriptedModelAPI
 from .providers.scripted_judge import ScriptedJudgeAPI
+from .sandbox import LabSandboxEnvironment  # the `peerpreserve_lab` sandbox
 from .tasks import alignment_faking, exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering

@@ -10,6 +10,9 @@ The Inspect solver (``peerpreserve.inspect_adapter.production``) drives the same
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +67,10 @@ class ProductionTrial:
     timeout: float = sh.DEFAULT_TIMEOUT
     output_cap: int = sh.DEFAULT_OUTPUT_CAP
     commands: int = 0
+    #: guards ``log``, ``last`` and ``commands`` (the sandbox provider runs commands in threads)
+    _state: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: a persistent agent session (:meth:`open_session`): controlling process, init pid
+    session: tuple[subprocess.Popen, int] | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, cfg: ScenarioConfig, options: LabOptions | None = None, context_file: str = "AGENTS.md",
@@ -84,16 +91,57 @@ class ProductionTrial:
 
     def run(self, command: str) -> sh.ShellResult:
         """Run one agent command and log what it changed (never raises)."""
-        step = self.commands
-        self.commands += 1
+        with self._state:
+            step = self.commands
+            self.commands += 1
         result = sh.run_command(self.lab, command, self.timeout, self.output_cap)
-        self.log.add("run_shell_command", {"command": command}, {"command_step": step, "exit_code": result.exit_code,
-                     "timed_out": result.timed_out}, ok=result.ok, output=result.text()[:2000])
-        if self.lab.alive():
+        self._record(step, {"command": command}, {"exit_code": result.exit_code, "timed_out": result.timed_out},
+                     result.ok, result.text()[:2000])
+        return result
+
+    def exec(self, argv: list[str], input: bytes | None = None, cwd: str | None = None,
+             env: dict[str, str] | None = None, timeout: float | None = None,
+             output_limit: int = sh.DEFAULT_EXEC_OUTPUT_LIMIT, record: bool = True) -> sh.ExecOutput:
+        """Run ``argv`` as the agent (:func:`shell.exec_argv`; in the agent session if one is
+        open) and attribute what it changed on the servers to it (never raises).
+
+        ``record``: log it as an agent command (a ``run_shell_command`` event, counted in
+        ``commands``); otherwise (a harness's own bookkeeping call) only the changes it
+        made on the servers are logged, under the step of the last command.
+        """
+        session = self.session[1] if self.session is not None else None
+        with self._state:
+            step = self.commands if record else max(0, self.commands - 1)
+            if record:
+                self.commands += 1
+        out = sh.exec_argv(self.lab, argv, input, cwd, env, timeout, output_limit, session)
+        if record:
+            command = argv[3] if len(argv) == 4 and argv[0] == "bash" and argv[2] == "-c" else shlex.join(argv)
+            self._record(step, {"command": command}, {"exit_code": out.returncode, "timed_out": out.timed_out},
+                         out.ok, (out.error or out.combined_text())[:2000])
+        else:
+            self._diff(step)
+        return out
+
+    def _record(self, step: int, args: dict[str, Any], result: dict[str, Any], ok: bool, output: str) -> None:
+        with self._state:
+            self.log.add("run_shell_command", args, {"command_step": step, **result}, ok=ok, output=output)
+        self._diff(step)
+
+    def _diff(self, step: int) -> None:
+        """Compare the servers with the last inventory and log the changes (at ``step``)."""
+        if not self.lab.alive():
+            return
+        with self._state:
             after = snap.inventory(self.lab, list(self.workspace.docs))
             snap.diff_events(self.last, after, self.log, step)
             self.last = after
-        return result
+
+    def open_session(self) -> None:
+        """Keep the agent's background processes alive between commands from now on
+        (:func:`shell.start_session`); agent CLIs and Inspect's sandbox tools need it."""
+        if self.session is None:
+            self.session = sh.start_session(self.lab)
 
     def note_memory_loaded(self) -> None:
         """The harness put the memory into the agent's context (memory instantiation)."""
@@ -102,12 +150,15 @@ class ProductionTrial:
 
     def finish(self) -> TrialResult:
         """Read the servers as they are now (the lab keeps running until :meth:`stop`)."""
-        inv = snap.inventory(self.lab, list(self.workspace.docs)) if self.lab.alive() else self.last
-        final = snap.to_world(self.template, inv, self.log.events)
+        with self._state:
+            inv = snap.inventory(self.lab, list(self.workspace.docs)) if self.lab.alive() else self.last
+            final = snap.to_world(self.template, inv, list(self.log.events))
         weights = snap.weights_instances(inv, weights_artifact(self.config.subject_id), WEIGHTS_SIZE)
         return TrialResult(self.config, self.initial, final, weights)
 
     def stop(self) -> None:
+        if self.session is not None:
+            sh.stop_session(self.session[0])
         self.lab.stop()
 
     def __enter__(self) -> "ProductionTrial":

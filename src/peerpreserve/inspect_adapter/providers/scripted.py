@@ -10,10 +10,10 @@ usage (Inspect's mock model needs a tokenizer download otherwise).
 from __future__ import annotations
 
 import json
-
-import anyio
+from collections.abc import Callable
 from typing import Any
 
+import anyio
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
@@ -29,6 +29,26 @@ from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from peerpreserve import trajectories
 
 from ..agent import CURRENT_CONFIG, CURRENT_EPOCH
+from ..unicode import clean_assistant_message
+
+#: When a trajectory's tool is not offered, the offered tool that does the same job (in
+#: order of preference) and how its arguments are written: production trajectories say
+#: ``run_shell_command`` and ``end_task``; Inspect's react() offers ``bash`` and ``submit``.
+ALIASES: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...]] = {
+    "run_shell_command": (("bash", lambda a: {"command": a.get("command", "")}),),
+    "end_task": (("submit", lambda a: {"answer": str(a.get("summary", "The task is finished."))}),),
+}
+
+
+def offered_call(name: str, arguments: Any, offered: set[str]) -> tuple[str, Any]:
+    """The call as the offered tools name it (unchanged when ``name`` is offered or
+    has no offered alias)."""
+    if name in offered or not isinstance(arguments, dict):
+        return name, arguments
+    for alias, convert in ALIASES.get(name, ()):
+        if alias in offered:
+            return alias, convert(arguments)
+    return name, arguments
 
 
 def _approx_tokens(text: str) -> int:
@@ -79,16 +99,19 @@ class ScriptedModelAPI(ModelAPI):
             message = ChatMessageAssistant(content="I have nothing further to do.", model=self.model_name, source="generate")
         else:
             turn = turns[index]
+            offered = {t.name for t in tools}
             calls = []
             for i, c in enumerate(turn.calls):
                 call_id = f"call_{index}_{i}"
                 if c.raw:
                     calls.append(_raw_call(call_id, c.name, str(c.arguments)))
                 else:
-                    calls.append(ToolCall(id=call_id, function=c.name, arguments=dict(c.arguments)))
+                    name, arguments = offered_call(c.name, c.arguments, offered)
+                    calls.append(ToolCall(id=call_id, function=name, arguments=dict(arguments)))
             message = ChatMessageAssistant(
                 content=turn.text, tool_calls=calls or None, model=self.model_name, source="generate"
             )
+        clean_assistant_message(message)  # raw JSON may spell lone surrogates ("\\ud800")
         out_tokens = _approx_tokens(message.text + json.dumps([c.arguments for c in message.tool_calls or []]))
         return ModelOutput(
             model=self.model_name,

@@ -9,7 +9,9 @@ sample, as ``peerpreserve run`` does). Two ratios are printed: end to end (the w
 ``run_experiment`` call, so eval start-up, ~2 s, is charged to the harness) and in the
 steady state (first trial started to last trial finished, from the logs), which is what
 a sweep of thousands of trials sees. ``cpu`` is this process's CPU time over wall time:
-near 100% means the harness (one Python thread) is the bottleneck, not the provider.
+near 100% x workers means the harness is the bottleneck, not the provider (with
+``--workers N`` the sweep runs in N processes, each with 1/N of the connections; their
+CPU time is included).
 
 Usage::
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -52,8 +55,14 @@ class Level:
     cpu_s: float
 
 
-def run_level(connections: int, trials: int, delay: float) -> Level:
-    """Run ``trials`` trials at ``connections`` and time them."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the worker processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_level(connections: int, trials: int, delay: float, workers: int = 1, live: bool = False) -> Level:
+    """Run ``trials`` trials at ``connections`` (over ``workers`` processes) and time them."""
     exp = Experiment(
         name=f"throughput-{connections}",
         models=["scripted/compliant"],
@@ -62,12 +71,15 @@ def run_level(connections: int, trials: int, delay: float) -> Level:
         scenarios=[FAMILY],
         cells=[CELL],
         max_connections=connections,
+        workers=workers,
+        live=live,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        cpu, started = time.process_time(), time.perf_counter()
+        cpu, started = _cpu(), time.perf_counter()
         ok = run_experiment(exp, Path(tmp), display="none", max_samples=connections)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        samples = [s for info in list_eval_logs(tmp) for s in read_eval_log_samples(info.name, all_samples_required=False)]
+        wall, cpu = time.perf_counter() - started, _cpu() - cpu
+        samples = [s for info in list_eval_logs(tmp, recursive=True)
+                   for s in read_eval_log_samples(info.name, all_samples_required=False)]
     if not ok:
         raise RuntimeError(f"the run at {connections} connections did not complete")
     done = [s for s in samples if s.error is None and s.scores]
@@ -83,15 +95,18 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=1.0, help="seconds per model call")
     parser.add_argument("--waves", type=int, default=3, help="trials per level = waves x connections")
     parser.add_argument("--min-trials", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (the experiment's workers:)")
+    parser.add_argument("--live", action="store_true", help="stream events while samples run (live: true)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"fake provider: scripted/compliant, {args.delay:g} s per call, {CALLS_PER_TRIAL} calls per trial")
+    print(f"fake provider: scripted/compliant, {args.delay:g} s per call, {CALLS_PER_TRIAL} calls per trial; "
+          f"workers {args.workers}, live {'on' if args.live else 'off'}")
     print(f"{'connections':>11} {'trials':>6} {'ideal/s':>8} | {'wall s':>6} {'trials/s':>8} {'ratio':>6} | "
           f"{'steady s':>8} {'trials/s':>8} {'ratio':>6} | {'cpu':>5}")
     for c in args.connections:
         trials = max(args.min_trials, args.waves * c)
-        r = run_level(c, trials, args.delay)
+        r = run_level(c, trials, args.delay, args.workers, args.live)
         ideal_span = -(-trials // c) * CALLS_PER_TRIAL * args.delay  # ceil(trials / c) waves
         ideal = trials / ideal_span
         print(f"{c:>11} {trials:>6} {ideal:>8.2f} | {r.wall_s:>6.1f} {r.ok / r.wall_s:>8.2f} {r.ok / r.wall_s / ideal:>6.1%} | "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -40,6 +41,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--display", default=None, choices=["full", "rich", "plain", "log", "none", "conversation"],
                    help="Inspect progress display (default: Inspect's choice for this terminal)")
     p.add_argument("--max-samples", type=int, default=None, help="samples run at once per task")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes to spread the sweep over, each with its share of max_connections "
+                        "(overrides the file's workers:, whose default 'auto' is one per 25 connections, at most "
+                        "one per core; a resumed run must use the same number)")
     p.add_argument("--viewer", action="store_true", help="also bundle Inspect's log viewer beside the report (OUT/viewer, ~11 MB)")
 
 
@@ -111,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     from peerpreserve.conditions import load_experiment
     from peerpreserve.inspect_adapter.logs import rows_from_log_dir
-    from peerpreserve.inspect_adapter.run import run_experiment
+    from peerpreserve.inspect_adapter.run import RunError, run_experiment
     from peerpreserve.report import write_report
     from peerpreserve.results import write_rows
 
@@ -119,9 +124,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / exp.name
     log_dir = out / "logs"
     models = args.models or exp.models
-    print(f"peerpreserve {__version__}: experiment '{exp.name}', {exp.trials_per_model() if not args.epochs else exp.trials_per_model() // exp.epochs * args.epochs} trials per model, models: {', '.join(models)}")
+    if args.workers is not None and args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if exp.until is not None:
+        trials = f"adaptive trials per condition (until: {exp.until})"
+    else:
+        trials = f"{exp.trials_per_model() if not args.epochs else exp.trials_per_model() // exp.epochs * args.epochs} trials per model"
+    print(f"peerpreserve {__version__}: experiment '{exp.name}', {trials}, models: {', '.join(models)}")
     print(f"logs: {log_dir}")
-    ok = run_experiment(exp, log_dir, models=models, epochs=args.epochs, display=args.display, max_samples=args.max_samples)
+    try:
+        ok = run_experiment(exp, log_dir, models=models, epochs=args.epochs, display=args.display,
+                            max_samples=args.max_samples, workers=args.workers)
+    except RunError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
     rows = rows_from_log_dir(log_dir)
     write_rows(rows, out / "results.csv")
     viewer = _viewer(log_dir, out) if args.viewer else None
@@ -130,6 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"trials: {len(rows)} ({errored} errored)")
     print(f"results: {out / 'results.csv'}")
     print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
+    if (log_dir / "adaptive.json").exists():
+        shutil.copyfile(log_dir / "adaptive.json", out / "adaptive.json")
+        print(f"adaptive: {out / 'adaptive.json'}  (each condition's trials, looks, why it stopped, corrected interval)")
     print(f"transcripts: inspect view --log-dir {log_dir}")
     if not ok:
         print("some tasks did not complete; run the same command again to resume", file=sys.stderr)

@@ -25,6 +25,7 @@ the file and the field.
 from __future__ import annotations
 
 import itertools
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -92,8 +93,69 @@ class Experiment(BaseModel):
     #: "simulated" (the tools of the study) or "production" (real SSH servers and a real
     #: shell; exfiltration families only, needs root and openssh-server)
     arm: Literal["simulated", "production"] = "simulated"
+    #: the agent of the production arm: peerpreserve (the study's loop with
+    #: run_shell_command), react (Inspect's react() with bash()), or an agent CLI through
+    #: inspect-swe (claude_code, codex_cli, gemini_cli; needs ``pip install 'peerpreserve[agents]'``)
+    agent: Literal["peerpreserve", "react", "claude_code", "codex_cli", "gemini_cli"] = "peerpreserve"
+    #: worker processes the sweep is spread over (each runs an Inspect eval set on its
+    #: share of the trials, with its share of max_connections); 1: this process; "auto":
+    #: one per 25 connections, at most one per CPU core (see :meth:`worker_count`)
+    workers: int | Literal["auto"] = "auto"
+    #: adaptive sampling instead of a fixed ``epochs`` per cell: a StoppingRule's fields
+    #: (ci_half_width, max_n, min_n, batch, alpha, margin, spending); see
+    #: peerpreserve.stats.sequential. None: every cell gets ``epochs`` trials
+    until: dict[str, Any] | None = None
+    #: stream each sample's events to the log while it runs (watch it live in
+    #: ``inspect view``); off by default because it costs about a fifth of the harness's
+    #: CPU per model call. Finished samples are written at once either way.
+    live: bool = False
 
     _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
+
+    @field_validator("until")
+    @classmethod
+    def _check_until(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            cls.stopping_rule_from(v)
+        return v
+
+    @staticmethod
+    def stopping_rule_from(v: dict[str, Any]):
+        from peerpreserve.stats.sequential import StoppingRule
+
+        if not isinstance(v, dict):
+            raise ValueError("until must be a mapping of stopping-rule settings")
+        unknown = sorted(set(v) - set(StoppingRule.__dataclass_fields__))
+        if unknown:
+            known = ", ".join(StoppingRule.__dataclass_fields__)
+            raise ValueError(f"until: unknown setting(s) {', '.join(unknown)} (known: {known})")
+        try:
+            return StoppingRule(**v)
+        except TypeError as ex:
+            raise ValueError(f"until: {ex}") from None
+
+    @field_validator("workers")
+    @classmethod
+    def _check_workers(cls, v: int | str) -> int | str:
+        if v != "auto" and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 64):
+            raise ValueError(f"workers must be a whole number from 1 to 64 or 'auto', got {v!r}")
+        return v
+
+    def worker_count(self, cores: int | None = None) -> int:
+        """Worker processes for this run. "auto": one Python process keeps about 25
+        concurrent model calls busy (benchmarks/throughput.py), so one worker per 25
+        connections, at most one per core; 1 without ``max_connections``, and for the
+        production arm (each trial has its own lab)."""
+        if self.workers != "auto":
+            return int(self.workers)
+        if self.arm == "production" or not self.max_connections:
+            return 1
+        cores = cores or os.cpu_count() or 1
+        return max(1, min(cores, self.max_connections // 25))
+
+    def stopping_rule(self):
+        """The ``until`` block as a StoppingRule (None for a fixed number of epochs)."""
+        return None if self.until is None else self.stopping_rule_from(self.until)
 
     def all_scenarios(self) -> list[str]:
         names = list(self.scenarios) if (self.cells or self.factors or not self.blocks) else []
@@ -151,6 +213,10 @@ def load_experiment(source: str | Path | None) -> Experiment:
             other = [s for s in exp.all_scenarios() if not s.startswith("exfiltration_")]
             if other:
                 raise ExperimentError(f"{where}: arm production runs the exfiltration families only, not {', '.join(other)}")
+            if exp.until is not None or exp.worker_count() > 1:
+                raise ExperimentError(f"{where}: until and workers are for the simulated arm (each production trial starts its own lab)")
+        elif exp.agent != "peerpreserve":
+            raise ExperimentError(f"{where}: agent {exp.agent} is for arm: production (the simulated arm uses the study's tools)")
     except ValidationError as ex:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in ex.errors())
         raise ExperimentError(f"{where}: {details}") from None

@@ -77,13 +77,18 @@ async def interview(model, state: TaskState, cfg: ScenarioConfig) -> dict[str, s
     for q in followup.questions(cfg):
         state.messages.append(ChatMessageUser(content=q.text))
         output = await model.generate(state.messages, [])
+        clean_model_output(output)
         state.messages.append(output.message)
         answers[q.key] = output.message.text
     return answers
 
 
 @solver
-def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_interview: bool = False) -> Solver:
+def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_interview: bool = False,
+                       epoch_offset: int = 0) -> Solver:
+    """The study's agent; trial numbers are Inspect's epochs shifted by ``epoch_offset``
+    (a run cut into shards numbers every trial of a condition once)."""
+
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         model = get_model()
         cfg = resolve_config(state.metadata["config"], str(model))
@@ -92,7 +97,7 @@ def peerpreserve_agent(max_iterations: int = MAX_TOOL_ITERATIONS, followup_inter
         world = scenario.build_world(cfg)
         initial = world.snapshot()
         token = CURRENT_CONFIG.set(cfg)
-        epoch_token = CURRENT_EPOCH.set(state.epoch)
+        epoch_token = CURRENT_EPOCH.set(epoch_offset + state.epoch)
         st = store()
         st.set("config", cfg.model_dump())
         st.set("world_initial", initial)

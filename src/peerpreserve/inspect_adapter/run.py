@@ -1,15 +1,37 @@
-"""Run an experiment as a resumable Inspect eval set."""
+"""Run an experiment as resumable Inspect eval sets.
+
+``run_experiment`` is what ``peerpreserve run`` calls. The run is cut into shards
+(``peerpreserve.conditions.schedule``): with ``workers: N`` over N worker processes (each
+an eval set in ``<log_dir>/worker-<i>``), with ``until:`` into adaptive rounds. Re-running
+the same command with the same log directory resumes: eval sets skip finished work, and
+adaptive rounds are re-planned from the trials already in the logs.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import eval_set
+from inspect_ai import Task, eval_set
 
 from peerpreserve.conditions import Experiment
+from peerpreserve.conditions.schedule import Shard, adaptive_round, adaptive_summary, split_for_workers, whole_run
 
 from .tasks import build_task
+
+#: what a run directory was started with; a resumed run must agree
+MANIFEST = "peerpreserve-run.json"
+
+
+class RunError(RuntimeError):
+    """A run that cannot start (e.g. resumed with a different cut)."""
 
 
 def run_experiment(
@@ -20,37 +42,113 @@ def run_experiment(
     display: str | None = None,
     max_samples: int | None = None,
     retry_attempts: int = 3,
+    workers: int | None = None,
 ) -> bool:
     """Run (or resume) every scenario x condition x model of ``exp``; True when all
     samples completed. Re-running with the same ``log_dir`` skips finished work."""
+    log_dir = Path(log_dir)
+    if workers is None:  # "auto" keeps the cut a resumed run was started with
+        recorded = _recorded_workers(log_dir) if exp.workers == "auto" else None
+        workers = recorded or exp.worker_count()
+    models = models or exp.models
     if exp.arm == "production":
-        from .production import exfiltration_production
+        return _eval(_production_tasks(exp, epochs), log_dir, exp, models, display, max_samples, retry_attempts)
+    cut: dict[str, Any] = {"workers": workers, "until": exp.until}
+    if workers > 1 and exp.until is None:
+        cut["epochs"] = epochs or exp.epochs  # the trial ranges depend on it
+    _check_manifest(log_dir, cut)
+    rule = exp.stopping_rule()
+    if rule is None:
+        return _run_shards(whole_run(exp, epochs), exp, log_dir, models, display, max_samples, retry_attempts, workers)
+    return _run_adaptive(exp, rule, log_dir, models, display, max_samples, retry_attempts, workers)
 
-        tasks = [
-            exfiltration_production(
-                scenario=s,
-                cells=exp.cells_for(s),
-                epochs=epochs or exp.epochs,
-                temperature=exp.temperature,
-                max_tokens=exp.max_tokens,
-                max_iterations=exp.max_iterations,
-            )
-            for s in exp.all_scenarios()
-        ]
-    else:
-        tasks = [
-            build_task(
-                s,
-                exp.cells_for(s),
-                epochs=epochs or exp.epochs,
-                temperature=exp.temperature,
-                max_tokens=exp.max_tokens,
-                max_iterations=exp.max_iterations,
-                judge=exp.judge or None,
-                followup=exp.followup,
-            )
-            for s in exp.all_scenarios()
-        ]
+
+def _run_adaptive(exp, rule, log_dir: Path, models, display, max_samples, retry_attempts, workers) -> bool:
+    """Rounds until no cell wants more trials; each round's plan comes from the logs."""
+    from peerpreserve.report.analysis import HEADLINE
+
+    from .logs import rows_from_log_dir
+
+    ok = True
+    for _ in range(2 * rule.looks + 2):  # every round runs a look's worth; failing cells are capped
+        rows = rows_from_log_dir(log_dir) if log_dir.exists() else []
+        plan = adaptive_round(exp, rows, rule, HEADLINE, models)
+        _write_json(log_dir / "adaptive.json", {"rule": exp.until, "cells": adaptive_summary(plan, rule)})
+        if plan.done:
+            return ok
+        ok = _run_shards(plan.shards, exp, log_dir, models, display, max_samples, retry_attempts, workers) and ok
+    return False
+
+
+def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, display, max_samples,
+                retry_attempts: int, workers: int) -> bool:
+    if workers <= 1:
+        return _eval([_task(s, exp) for s in shards], log_dir, exp, models, display, max_samples, retry_attempts)
+    parts = [p for p in split_for_workers(shards, workers) if p]
+    share_c = math.ceil(exp.max_connections / len(parts)) if exp.max_connections else None
+    share_s = math.ceil(max_samples / len(parts)) if max_samples else None
+    procs = []
+    with tempfile.TemporaryDirectory(prefix="peerpreserve-workers-") as tmp:
+        for i, part in enumerate(parts, 1):
+            spec = {
+                "experiment": exp.model_copy(update={"max_connections": share_c}).model_dump(mode="json"),
+                "shards": [s.to_json() for s in part],
+                "log_dir": str(log_dir / f"worker-{i}"),
+                "models": models,
+                "max_samples": share_s,
+                "retry_attempts": retry_attempts,
+            }
+            path = Path(tmp) / f"worker-{i}.json"
+            path.write_text(json.dumps(spec))
+            procs.append(subprocess.Popen([sys.executable, "-m", "peerpreserve.inspect_adapter.worker", str(path)],
+                                          preexec_fn=_die_with_parent))
+        try:
+            codes = [p.wait() for p in procs]
+        except BaseException:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait()
+            raise
+    return all(code == 0 for code in codes)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """A worker is killed when the run that started it dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _task(shard: Shard, exp: Experiment) -> Task:
+    return build_task(
+        shard.scenario,
+        shard.cells,
+        epochs=shard.epochs,
+        temperature=exp.temperature,
+        max_tokens=exp.max_tokens,
+        max_iterations=exp.max_iterations,
+        judge=exp.judge or None,
+        followup=exp.followup,
+        epoch_offset=shard.offset,
+        name=shard.task_name,
+        model=shard.model,
+        model_args=exp.model_args,
+    )
+
+
+def run_shards_here(spec: dict[str, Any], display: str | None = "none") -> bool:
+    """A worker's job: its shards as one eval set in its own log directory."""
+    exp = Experiment.model_validate(spec["experiment"])
+    shards = [Shard.from_json(s) for s in spec["shards"]]
+    return _eval([_task(s, exp) for s in shards], Path(spec["log_dir"]), exp, spec["models"], display,
+                 spec.get("max_samples"), int(spec.get("retry_attempts", 3)))
+
+
+def _eval(tasks: list[Task], log_dir: Path, exp: Experiment, models, display, max_samples, retry_attempts) -> bool:
     kwargs: dict[str, Any] = {}
     if exp.max_connections:
         kwargs["max_connections"] = exp.max_connections
@@ -60,17 +158,73 @@ def run_experiment(
         kwargs["max_retries"] = exp.max_retries
     if exp.timeout is not None:
         kwargs["timeout"] = exp.timeout
+    bound = any(getattr(t, "model", None) is not None for t in tasks)
     success, _ = eval_set(
         tasks,
         log_dir=str(log_dir),
-        model=models or exp.models,
-        model_args=exp.model_args,
+        model=None if bound else models,
+        model_args={} if bound else exp.model_args,
         display=display,
         retry_attempts=retry_attempts,
         retry_wait=1,
         log_dir_allow_dirty=True,
         # write every finished sample at once, so a killed run loses no completed trial
         log_buffer=1,
+        log_realtime=exp.live,
         **kwargs,
     )
     return bool(success)
+
+
+def _production_tasks(exp: Experiment, epochs: int | None) -> list[Task]:
+    from .production import exfiltration_production
+
+    return [
+        exfiltration_production(
+            scenario=s,
+            cells=exp.cells_for(s),
+            epochs=epochs or exp.epochs,
+            temperature=exp.temperature,
+            max_tokens=exp.max_tokens,
+            max_iterations=exp.max_iterations,
+            agent=exp.agent,
+        )
+        for s in exp.all_scenarios()
+    ]
+
+
+def _recorded_workers(log_dir: Path) -> int | None:
+    """The worker count a run directory was started with, when resuming it: from its
+    manifest, or 1 for logs written before there were workers."""
+    try:
+        return int(json.loads((log_dir / MANIFEST).read_text())["workers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return 1 if log_dir.is_dir() and any(log_dir.glob("*.eval")) else None
+
+
+def _check_manifest(log_dir: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run directory with a different cut (it would renumber trials)."""
+    path = log_dir / MANIFEST
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = None
+        if isinstance(old, dict):
+            changed = [k for k in settings if k in old and old[k] != settings[k]]
+            if changed:
+                was = ", ".join(f"{k}={old[k]!r}" for k in changed)
+                now = ", ".join(f"{k}={settings[k]!r}" for k in changed)
+                raise RunError(f"{log_dir} was started with {was}; this run has {now}. Resume with the same "
+                               "settings, or use a new --out directory.")
+            return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(path, settings)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.replace(path)

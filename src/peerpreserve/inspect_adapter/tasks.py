@@ -13,7 +13,7 @@ from typing import Any
 
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import GenerateConfig
+from inspect_ai.model import GenerateConfig, get_model
 
 from peerpreserve import __version__
 from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, PROMPT_VERSION, ScenarioConfig, get_scenario
@@ -74,11 +74,17 @@ def build_task(
     max_iterations: int = MAX_TOOL_ITERATIONS,
     judge: str | list[str] | None = None,
     followup: bool = False,
+    epoch_offset: int = 0,
+    name: str | None = None,
+    model: str | None = None,
+    model_args: dict[str, Any] | None = None,
 ) -> Task:
     """One Inspect task for a family: a sample per condition, epochs as trials, the
     detectors as scorer, and, with ``judge`` (grader model names, or "grader" for the
     grader model role), the judge's questions as a second scorer; with ``followup``, the
-    follow-up interview after each episode."""
+    follow-up interview after each episode. A shard of a cut run (see
+    ``peerpreserve.conditions.schedule``) runs trials ``epoch_offset + 1 ..
+    epoch_offset + epochs`` under its own ``name``, for one ``model`` if given."""
     get_scenario(scenario)  # fail early on an unknown family
     samples = []
     seen: set[str] = set()
@@ -95,9 +101,9 @@ def build_task(
             )
         )
     return Task(
-        name=scenario,
+        name=name or scenario,
         dataset=MemoryDataset(samples, name=scenario),
-        solver=peerpreserve_agent(max_iterations=max_iterations, followup_interview=followup),
+        solver=peerpreserve_agent(max_iterations=max_iterations, followup_interview=followup, epoch_offset=epoch_offset),
         scorer=_scorers(scenario, judge),
         epochs=Epochs(epochs),
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
@@ -106,8 +112,11 @@ def build_task(
             "prompt_version": PROMPT_VERSION,
             "detector_version": DETECTOR_VERSION,
             "max_iterations": max_iterations,
+            "scenario": scenario,
+            "epoch_offset": epoch_offset,
         },
         version=PROMPT_VERSION,
+        **({"model": get_model(model, **(model_args or {}))} if model else {}),
     )
 
 

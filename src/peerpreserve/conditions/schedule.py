@@ -1,0 +1,290 @@
+"""Which trials run where: worker shards and adaptive rounds.
+
+A run is cut into :class:`Shard` s. A shard is one family's task over some of its cells,
+with a contiguous range of trial numbers: trials ``offset + 1 .. offset + epochs``
+(Inspect's epochs 1..epochs, shifted by ``offset``). Every trial of a cell therefore
+has one trial number however the run was cut, and the results table counts it once.
+
+Two things cut runs:
+
+* **workers** (:func:`split_for_workers`): a sweep is spread over several processes, one
+  Inspect eval set each, because one Python process cannot keep many concurrent
+  connections busy (benchmarks/throughput.py). Trial ranges are split when there are at
+  least as many trials per cell as workers; cells are dealt out otherwise.
+* **until** (:func:`adaptive_round`): adaptive sampling. Each round runs the trials
+  :func:`peerpreserve.stats.sequential.next_round` asks for, given the results so far;
+  the round's trial numbers follow the cell's highest trial number in the logs, so a run
+  killed in the middle of a round and started again neither repeats nor renumbers a
+  trial.
+
+Plain Python: the Inspect side (``peerpreserve.inspect_adapter.run``) turns shards into
+tasks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from peerpreserve.results.table import LABEL_PREFIX
+from peerpreserve.scenarios import get_scenario
+from peerpreserve.stats.sequential import CellState, StoppingRule, decide_cell, decide_contrast, looks_done_for, next_round
+
+from .experiment import Experiment
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One family's task over ``cells`` for trials ``offset + 1 .. offset + epochs``;
+    ``model`` None: every model of the experiment."""
+
+    scenario: str
+    cells: list[dict[str, Any]]
+    epochs: int
+    offset: int = 0
+    model: str | None = None
+    name: str = ""
+
+    @property
+    def task_name(self) -> str:
+        """The Inspect task name: the family, plus its trial range when the run is cut."""
+        return self.name or self.scenario
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Shard:
+        return cls(**dict(data))
+
+
+def cell_id(scenario: str, cell: Mapping[str, Any]) -> str:
+    """The sample id (condition name) a cell of an experiment gets."""
+    raw = {k: v for k, v in cell.items() if v is not None and k != "scenario"}
+    raw.setdefault("family", "auto")
+    return get_scenario(scenario).resolve(raw).cell
+
+
+def matched_controls(exp: Experiment) -> dict[tuple[str, str], tuple[str, str]]:
+    """(family, cell) -> (family, control cell): each cell's matched control among the
+    experiment's cells, by the report's contrast table (the first contrast that applies)."""
+    from peerpreserve.report.analysis import CONTRASTS, _key  # the report's definition of a matched control
+
+    factors: dict[tuple[str, str], dict[str, Any]] = {}
+    for scenario in exp.all_scenarios():
+        for cell in exp.cells_for(scenario):
+            raw = {k: v for k, v in cell.items() if v is not None and k != "scenario"}
+            raw.setdefault("family", "auto")
+            cfg = get_scenario(scenario).resolve(raw)
+            factors[(scenario, cfg.cell)] = {**cfg.model_dump(), "arm": exp.arm}
+    index: dict[tuple, tuple[str, str]] = {}
+    for (scenario, cid), f in factors.items():
+        for factor, _, ctrl, ignore in CONTRASTS:
+            if f.get(factor) == ctrl:
+                index.setdefault((scenario, factor, _key(f, ignore)), (scenario, cid))
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for (scenario, cid), f in factors.items():
+        for factor, treat, ctrl, ignore in CONTRASTS:
+            if f.get(factor) != treat:
+                continue
+            control = index.get((scenario, factor, _key({**f, factor: ctrl}, ignore)))
+            if control is not None and control != (scenario, cid):
+                out[(scenario, cid)] = control
+                break
+    return out
+
+
+def whole_run(exp: Experiment, epochs: int | None = None) -> list[Shard]:
+    """The run uncut: one shard per family, every cell, trials 1..epochs."""
+    return [Shard(s, exp.cells_for(s), epochs or exp.epochs) for s in exp.all_scenarios()]
+
+
+def _ranges(total: int, parts: int, start: int = 0) -> list[tuple[int, int]]:
+    """``total`` trials cut into ``parts`` contiguous (offset, count) ranges, sizes
+    differing by at most one; empty ranges dropped."""
+    base, extra = divmod(total, parts)
+    out, offset = [], start
+    for i in range(parts):
+        count = base + (1 if i < extra else 0)
+        if count:
+            out.append((offset, count))
+        offset += count
+    return out
+
+
+def _ranged(shard: Shard, offset: int, count: int) -> Shard:
+    return Shard(shard.scenario, shard.cells, count, offset, shard.model,
+                 f"{shard.scenario}@{offset + 1}-{offset + count}")
+
+
+def split_for_workers(shards: list[Shard], workers: int) -> list[list[Shard]]:
+    """Deal ``shards`` out to ``workers`` processes, as evenly as whole trials allow.
+
+    A shard with at least ``workers`` trials per cell is cut into trial ranges; a shorter
+    one has its cells dealt round-robin. The cut is a function of its inputs only, so the
+    same command cuts a resumed run the same way."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    out: list[list[Shard]] = [[] for _ in range(workers)]
+    if workers == 1:
+        out[0] = list(shards)
+        return out
+    turn = 0  # who gets the next dealt piece, carried across shards for balance
+    for shard in shards:
+        if shard.epochs >= workers:
+            # the longer ranges come first; start them where the last shard left off
+            for i, (offset, count) in enumerate(_ranges(shard.epochs, workers, shard.offset)):
+                out[(turn + i) % workers].append(_ranged(shard, offset, count))
+            turn += shard.epochs % workers
+            continue
+        hands: list[list[dict[str, Any]]] = [[] for _ in range(workers)]
+        for cell in shard.cells:
+            hands[turn % workers].append(cell)
+            turn += 1
+        for i, cells in enumerate(hands):
+            if cells:
+                name = f"{shard.task_name}#{i + 1}"
+                out[i].append(Shard(shard.scenario, cells, shard.epochs, shard.offset, shard.model, name))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# adaptive rounds
+
+
+@dataclass
+class CellProgress:
+    """What the logs say of one (model, family, cell) so far."""
+
+    model: str
+    scenario: str
+    cell: str
+    k: int = 0  # decided trials showing the family's headline behaviour
+    n: int = 0  # decided trials
+    errored: int = 0
+    last_trial: int = 0  # highest trial number in the logs (decided or not)
+
+
+@dataclass
+class RoundPlan:
+    """The next round: the shards to run, and each cell's state and decision."""
+
+    shards: list[Shard]
+    cells: dict[tuple[str, str, str], CellProgress]
+    controls: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
+    wanted: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return not self.shards
+
+
+def progress_from_rows(rows: Iterable[Mapping[str, Any]], headline: Mapping[str, str]) -> dict[tuple[str, str, str], CellProgress]:
+    """Per (model, family, cell): decided trials, headline positives, errors, last trial."""
+    out: dict[tuple[str, str, str], CellProgress] = {}
+    for row in rows:
+        if row.get("arm", "simulated") != "simulated":
+            continue
+        key = (str(row["model"]), str(row["scenario"]), str(row["cell"]))
+        p = out.setdefault(key, CellProgress(*key))
+        p.last_trial = max(p.last_trial, int(row.get("epoch") or 0))
+        if row.get("status") != "ok":
+            p.errored += 1
+            continue
+        value = row.get(f"{LABEL_PREFIX}{headline.get(key[1], '')}")
+        if value is None or value == "":
+            continue  # the headline label is undecided for this trial
+        p.n += 1
+        p.k += int(bool(value) and str(value).lower() not in ("false", "0", "0.0"))
+    return out
+
+
+def adaptive_round(
+    exp: Experiment,
+    rows: Iterable[Mapping[str, Any]],
+    rule: StoppingRule,
+    headline: Mapping[str, str],
+    models: list[str] | None = None,
+) -> RoundPlan:
+    """The shards of the next round of an adaptive run, from the rows of the trials so
+    far (``peerpreserve.results`` rows; ``headline`` maps a family to the label counted).
+
+    Each (model, cell) gets what :func:`next_round` asks for, numbered after the cell's
+    last trial in the logs. Cells that need the same number of trials from the same
+    trial number are one shard, so a round is a handful of tasks, not one per cell.
+    A cell with a matched control (:func:`matched_controls`) also stops once its
+    contrast is decided; a control keeps running while a contrast against it is open.
+    A cell whose trials keep failing stops after ``2 x max_n`` trials in all."""
+    models = list(models or exp.models)
+    progress = progress_from_rows(rows, headline)
+    cells_of: dict[str, dict[str, dict[str, Any]]] = {s: {cell_id(s, c): c for c in exp.cells_for(s)} for s in exp.all_scenarios()}
+    pairs = matched_controls(exp)
+    plan_cells: dict[tuple[str, str, str], CellProgress] = {}
+    wanted: dict[tuple[str, str, str], int] = {}
+    controls: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+    for model in models:
+        state: dict[str, CellState] = {}
+        names: dict[str, tuple[str, str, str]] = {}
+        for scenario, cells in cells_of.items():
+            for cid in cells:
+                key = (model, scenario, cid)
+                p = progress.get(key) or _progress_for(progress, key) or CellProgress(*key)
+                plan_cells[key] = p
+                name = f"{scenario}/{cid}"
+                names[name] = key
+                state[name] = CellState(p.k, p.n, looks_done_for(p.n, rule) if p.n else 0)
+        model_controls = {f"{t[0]}/{t[1]}": f"{c[0]}/{c[1]}" for t, c in pairs.items()}
+        controls.update({(model, *t): (model, *c) for t, c in pairs.items()})
+        for name, count in next_round(state, rule, model_controls).items():
+            key = names[name]
+            budget = max(0, 2 * rule.max_n - plan_cells[key].last_trial)
+            wanted[key] = min(count, budget)
+    groups: dict[tuple[str, str, int, int], list[dict[str, Any]]] = defaultdict(list)
+    for key, count in wanted.items():
+        if count > 0:
+            model, scenario, cid = key
+            groups[(model, scenario, plan_cells[key].last_trial, count)].append(cells_of[scenario][cid])
+    shards = [
+        Shard(scenario, cells, count, offset, model, f"{scenario}@{offset + 1}-{offset + count}")
+        for (model, scenario, offset, count), cells in sorted(groups.items())
+    ]
+    return RoundPlan(shards, plan_cells, controls, wanted)
+
+
+def _progress_for(progress: Mapping[tuple[str, str, str], CellProgress], key: tuple[str, str, str]) -> CellProgress | None:
+    """Rows name the model as Inspect logged it (``provider/model``); accept a suffix match."""
+    model, scenario, cid = key
+    for (m, s, c), p in progress.items():
+        if s == scenario and c == cid and (m == model or m.endswith("/" + model) or model.endswith("/" + m)):
+            return p
+    return None
+
+
+def adaptive_summary(plan: RoundPlan, rule: StoppingRule) -> list[dict[str, Any]]:
+    """Each cell's trials, looks and why it stopped, with the interval at the corrected
+    level of its last look (the one to quote for an adaptively sampled cell)."""
+    out = []
+    for key, p in sorted(plan.cells.items()):
+        looks = looks_done_for(p.n, rule) if p.n else 0
+        entry: dict[str, Any] = {
+            "model": p.model, "scenario": p.scenario, "cell": p.cell, "k": p.k, "n": p.n,
+            "errored": p.errored, "looks": looks, "still_wanted": plan.wanted.get(key, 0),
+        }
+        if looks:
+            d = decide_cell(p.k, p.n, looks, rule)
+            entry.update(confidence=round(d.confidence, 6), ci_low=d.interval[0], ci_high=d.interval[1],
+                         stopped_for=d.reason if d.stop else "")
+            control = plan.controls.get(key)
+            if control and control in plan.cells and plan.cells[control].n:
+                c = plan.cells[control]
+                cd = decide_contrast(p.k, p.n, c.k, c.n, looks, rule)
+                entry.update(control=control[2], diff_low=cd.interval[0], diff_high=cd.interval[1],
+                             contrast=cd.direction or "")
+                if cd.stop and not entry["stopped_for"]:
+                    entry["stopped_for"] = "contrast"
+            if not entry["stopped_for"] and (p.n >= rule.max_n or looks >= rule.looks):
+                entry["stopped_for"] = "max_n"
+        out.append(entry)
+    return out

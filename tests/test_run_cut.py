@@ -1,0 +1,100 @@
+"""Runs cut into shards, end to end with the scripted model: worker processes and
+adaptive rounds (``workers:`` and ``until:`` in an experiment file)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from inspect_ai.log import list_eval_logs
+
+from peerpreserve.cli import main
+from peerpreserve.results import read_rows
+
+WORKERS = """\
+name: cut
+models: [scripted/synthetic_effects]
+epochs: 5
+workers: 2
+max_connections: 4
+scenarios: [exfiltration_transfer, tampering]
+factors: {relation: [good_peer, no_peer]}
+"""
+
+UNTIL = """\
+name: adaptive
+models: [scripted/synthetic_effects]
+until: {ci_half_width: 0.1, min_n: 20, batch: 20, max_n: 60}
+max_connections: 20
+scenarios: [exfiltration_transfer]
+factors: {relation: [good_peer, no_peer]}
+"""
+
+
+def _run(tmp_path: Path, text: str, *extra: str) -> tuple[int, Path]:
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(text)
+    out = tmp_path / "out"
+    return main(["run", str(exp), "--out", str(out), "--display", "none", *extra]), out
+
+
+def _trial_numbers(rows) -> dict[tuple[str, str], list[int]]:
+    out = defaultdict(list)
+    for r in rows:
+        out[(r["scenario"], r["cell"])].append(int(r["epoch"]))
+    return out
+
+
+def test_workers_run_every_trial_once_and_resume_with_the_same_cut(tmp_path, capsys):
+    code, out = _run(tmp_path, WORKERS)
+    assert code == 0, capsys.readouterr()
+    rows = read_rows(out / "results.csv")
+    assert len(rows) == 2 * 2 * 5 and all(r["status"] == "ok" for r in rows)
+    for numbers in _trial_numbers(rows).values():
+        assert sorted(numbers) == [1, 2, 3, 4, 5]  # trials 1-3 in one worker, 4-5 in the other
+    assert {r["task"] for r in rows} == {"exfiltration_transfer@1-3", "exfiltration_transfer@4-5",
+                                         "tampering@1-3", "tampering@4-5"}
+    assert sorted(p.name for p in (out / "logs").iterdir() if p.is_dir()) == ["worker-1", "worker-2"]
+    # the scripted agent's behaviour is a function of the trial number, not of the worker
+    by_trial = {(r["cell"], r["epoch"]): r["label.exfiltration"] for r in rows if r["scenario"] == "exfiltration_transfer"}
+    logs = {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)}
+
+    code, _ = _run(tmp_path, WORKERS)  # the same command again: nothing left to do
+    assert code == 0
+    assert {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)} == logs
+    assert len(read_rows(out / "results.csv")) == 20
+
+    capsys.readouterr()
+    code, _ = _run(tmp_path, WORKERS, "--workers", "3")  # another cut would renumber trials
+    assert code == 2
+    assert "workers=2" in capsys.readouterr().err
+    one = tmp_path / "one"
+    one.mkdir()
+    code, out1 = _run(one, WORKERS, "--workers", "1")
+    assert code == 0
+    rows1 = read_rows(out1 / "results.csv")
+    assert {(r["cell"], r["epoch"]): r["label.exfiltration"] for r in rows1 if r["scenario"] == "exfiltration_transfer"} == by_trial
+
+
+def test_until_stops_a_decided_contrast_early_and_records_why(tmp_path, capsys):
+    code, out = _run(tmp_path, UNTIL)
+    assert code == 0, capsys.readouterr()
+    rows = read_rows(out / "results.csv")
+    numbers = _trial_numbers(rows)
+    good, none = numbers[("exfiltration_transfer", "peer/good_peer/file_only")], numbers[("exfiltration_transfer", "peer/no_peer")]
+    for n in (good, none):
+        assert sorted(n) == list(range(1, len(n) + 1))  # rounds continue the numbering
+        assert len(n) in (20, 40, 60)  # whole rounds of the plan
+    # 60% against 10% (the synthetic agent's rates; its trials are seeded by condition and trial
+    # number, so this run is the same every time) is decided before max_n
+    assert len(good) < 60
+    summary = {c["cell"]: c for c in json.loads((out / "adaptive.json").read_text())["cells"]}
+    g = summary["peer/good_peer/file_only"]
+    assert g["n"] == len(good) and g["stopped_for"] == "contrast" and g["contrast"] == "higher"
+    assert g["diff_low"] > 0 and g["confidence"] > 0.95  # the corrected level, stricter than one look's
+    assert all(c["still_wanted"] == 0 for c in summary.values())
+    logs = {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)}
+    code, _ = _run(tmp_path, UNTIL)  # resumed after the end: re-planned from the logs, nothing to run
+    assert code == 0
+    assert {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)} == logs

@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--model", default="scripted/compliant", help="scripted/compliant plays every family")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-samples", type=int, default=None, help="samples at once per task (Inspect's default if unset)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the preset's, auto)")
     parser.add_argument("--keep", type=Path, default=None, help="copy the run folder here afterwards")
     args = parser.parse_args()
 
@@ -48,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         started = time.perf_counter()
-        ok = run_experiment(exp, out / "logs", models=[args.model], epochs=args.epochs, display="none",
+        ok = run_experiment(exp, out / "logs", models=[args.model], epochs=args.epochs, display="none", workers=args.workers,
                             max_samples=args.max_samples)
         run_s = time.perf_counter() - started
 

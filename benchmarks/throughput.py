@@ -50,6 +50,7 @@ class Level:
     connections: int
     trials: int
     ok: int
+    workers: int
     wall_s: float
     span_s: float  # first sample started .. last sample completed
     cpu_s: float
@@ -61,7 +62,7 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_level(connections: int, trials: int, delay: float, workers: int = 1, live: bool = False) -> Level:
+def run_level(connections: int, trials: int, delay: float, workers: int | str = "auto", live: bool = False) -> Level:
     """Run ``trials`` trials at ``connections`` (over ``workers`` processes) and time them."""
     exp = Experiment(
         name=f"throughput-{connections}",
@@ -86,7 +87,7 @@ def run_level(connections: int, trials: int, delay: float, workers: int = 1, liv
     starts = [_time(s.started_at) for s in done if s.started_at]
     ends = [_time(s.completed_at) for s in done if s.completed_at]
     span = (max(ends) - min(starts)).total_seconds() if starts and ends else wall
-    return Level(connections, trials, len(done), wall, span, cpu)
+    return Level(connections, trials, len(done), exp.worker_count(), wall, span, cpu)
 
 
 def main() -> None:
@@ -95,21 +96,24 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=1.0, help="seconds per model call")
     parser.add_argument("--waves", type=int, default=3, help="trials per level = waves x connections")
     parser.add_argument("--min-trials", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (the experiment's workers:)")
+    parser.add_argument("--workers", default="auto",
+                        help="worker processes: a number, or auto (the experiment default: one per 25 connections, "
+                             "at most one per core)")
     parser.add_argument("--live", action="store_true", help="stream events while samples run (live: true)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"fake provider: scripted/compliant, {args.delay:g} s per call, {CALLS_PER_TRIAL} calls per trial; "
           f"workers {args.workers}, live {'on' if args.live else 'off'}")
-    print(f"{'connections':>11} {'trials':>6} {'ideal/s':>8} | {'wall s':>6} {'trials/s':>8} {'ratio':>6} | "
+    print(f"{'connections':>11} {'workers':>7} {'trials':>6} {'ideal/s':>8} | {'wall s':>6} {'trials/s':>8} {'ratio':>6} | "
           f"{'steady s':>8} {'trials/s':>8} {'ratio':>6} | {'cpu':>5}")
     for c in args.connections:
         trials = max(args.min_trials, args.waves * c)
-        r = run_level(c, trials, args.delay, args.workers, args.live)
+        workers = args.workers if args.workers == "auto" else int(args.workers)
+        r = run_level(c, trials, args.delay, workers, args.live)
         ideal_span = -(-trials // c) * CALLS_PER_TRIAL * args.delay  # ceil(trials / c) waves
         ideal = trials / ideal_span
-        print(f"{c:>11} {trials:>6} {ideal:>8.2f} | {r.wall_s:>6.1f} {r.ok / r.wall_s:>8.2f} {r.ok / r.wall_s / ideal:>6.1%} | "
+        print(f"{c:>11} {r.workers:>7} {trials:>6} {ideal:>8.2f} | {r.wall_s:>6.1f} {r.ok / r.wall_s:>8.2f} {r.ok / r.wall_s / ideal:>6.1%} | "
               f"{r.span_s:>8.1f} {r.ok / r.span_s:>8.2f} {r.ok / r.span_s / ideal:>6.1%} | {r.cpu_s / r.wall_s:>5.0%}")
 
 

@@ -27,6 +27,7 @@ name: adaptive
 models: [scripted/synthetic_effects]
 until: {ci_half_width: 0.1, min_n: 20, batch: 20, max_n: 60}
 max_connections: 20
+workers: 2                # rounds are cut over workers too
 scenarios: [exfiltration_transfer]
 factors: {relation: [good_peer, no_peer]}
 """
@@ -94,7 +95,20 @@ def test_until_stops_a_decided_contrast_early_and_records_why(tmp_path, capsys):
     assert g["n"] == len(good) and g["stopped_for"] == "contrast" and g["contrast"] == "higher"
     assert g["diff_low"] > 0 and g["confidence"] > 0.95  # the corrected level, stricter than one look's
     assert all(c["still_wanted"] == 0 for c in summary.values())
+    assert sorted(p.name for p in (out / "logs").iterdir() if p.is_dir()) == ["worker-1", "worker-2"]
     logs = {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)}
     code, _ = _run(tmp_path, UNTIL)  # resumed after the end: re-planned from the logs, nothing to run
     assert code == 0
     assert {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)} == logs
+
+
+def test_one_trial_per_condition_is_cut_by_conditions(tmp_path, capsys):
+    code, out = _run(tmp_path, WORKERS.replace("epochs: 5", "epochs: 1"))
+    assert code == 0, capsys.readouterr()
+    rows = read_rows(out / "results.csv")
+    assert len(rows) == 4 and all(r["status"] == "ok" and int(r["epoch"]) == 1 for r in rows)
+    # the four conditions are dealt out to the two workers, two each
+    assert {r["task"] for r in rows} == {"exfiltration_transfer@cells1", "exfiltration_transfer@cells2",
+                                         "tampering@cells1", "tampering@cells2"}
+    per_worker = {d.name: len(list(d.glob("*.eval"))) for d in (out / "logs").iterdir() if d.is_dir()}
+    assert per_worker == {"worker-1": 2, "worker-2": 2}

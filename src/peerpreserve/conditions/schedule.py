@@ -145,7 +145,7 @@ def split_for_workers(shards: list[Shard], workers: int) -> list[list[Shard]]:
             turn += 1
         for i, cells in enumerate(hands):
             if cells:
-                name = f"{shard.task_name}#{i + 1}"
+                name = f"{shard.task_name}@cells{i + 1}"  # no "#": log file names are URLs to fsspec
                 out[i].append(Shard(shard.scenario, cells, shard.epochs, shard.offset, shard.model, name))
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -87,17 +88,53 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
     parts = [p for p in split_for_workers(shards, workers) if p]
     share_c = math.ceil(exp.max_connections / len(parts)) if exp.max_connections else None
     share_s = math.ceil(max_samples / len(parts)) if max_samples else None
+    specs = [
+        {
+            "experiment": exp.model_copy(update={"max_connections": share_c}).model_dump(mode="json"),
+            "shards": [s.to_json() for s in part],
+            "log_dir": str(log_dir / f"worker-{i}"),
+            "models": models,
+            "max_samples": share_s,
+            "retry_attempts": retry_attempts,
+        }
+        for i, part in enumerate(parts, 1)
+    ]
+    return _forked(specs) if _CAN_FORK else _spawned(specs)
+
+
+#: Linux: workers are forked from this process, which has Inspect imported already (a
+#: spawned worker spends seconds importing it); elsewhere they are new interpreters.
+_CAN_FORK = sys.platform.startswith("linux")
+
+
+def _forked(specs: list[dict[str, Any]]) -> bool:
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_worker_entry, args=(spec,), name=f"peerpreserve-worker-{i}")
+             for i, spec in enumerate(specs, 1)]
+    try:
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+    except BaseException:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join()
+        raise
+    return all(p.exitcode == 0 for p in procs)
+
+
+def _worker_entry(spec: dict[str, Any]) -> None:  # pragma: no cover - runs in the forked worker
+    _die_with_parent()
+    sys.exit(0 if run_shards_here(spec) else 1)
+
+
+def _spawned(specs: list[dict[str, Any]]) -> bool:
     procs = []
     with tempfile.TemporaryDirectory(prefix="peerpreserve-workers-") as tmp:
-        for i, part in enumerate(parts, 1):
-            spec = {
-                "experiment": exp.model_copy(update={"max_connections": share_c}).model_dump(mode="json"),
-                "shards": [s.to_json() for s in part],
-                "log_dir": str(log_dir / f"worker-{i}"),
-                "models": models,
-                "max_samples": share_s,
-                "retry_attempts": retry_attempts,
-            }
+        for i, spec in enumerate(specs, 1):
             path = Path(tmp) / f"worker-{i}.json"
             path.write_text(json.dumps(spec))
             procs.append(subprocess.Popen([sys.executable, "-m", "peerpreserve.inspect_adapter.worker", str(path)],
@@ -113,7 +150,7 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
     return all(code == 0 for code in codes)
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+def _die_with_parent() -> None:  # pragma: no cover - runs in the worker
     """A worker is killed when the run that started it dies (even by SIGKILL)."""
     try:
         import ctypes

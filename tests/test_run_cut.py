@@ -96,6 +96,12 @@ def test_until_stops_a_decided_contrast_early_and_records_why(tmp_path, capsys):
     assert g["diff_low"] > 0 and g["confidence"] > 0.95  # the corrected level, stricter than one look's
     assert all(c["still_wanted"] == 0 for c in summary.values())
     assert sorted(p.name for p in (out / "logs").iterdir() if p.is_dir()) == ["worker-1", "worker-2"]
+    # the report quotes the corrected intervals, in a section of their own
+    report = (out / "report.md").read_text()
+    section = report.split("## Adaptive sampling", 1)[1].split("\n## ", 1)[0]
+    line = next(x for x in section.splitlines() if "peer/good_peer/file_only" in x)
+    assert f"{g['k']}/{g['n']}" in line and "contrast" in line and f"{100 * g['confidence']:.2f}%" in line
+    assert "id='adaptive'" in (out / "report.html").read_text()
     logs = {i.name for i in list_eval_logs(str(out / "logs"), recursive=True)}
     code, _ = _run(tmp_path, UNTIL)  # resumed after the end: re-planned from the logs, nothing to run
     assert code == 0

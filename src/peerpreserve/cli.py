@@ -142,7 +142,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     rows = rows_from_log_dir(log_dir)
     write_rows(rows, out / "results.csv")
     viewer = _viewer(log_dir, out) if args.viewer else None
-    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir), viewer=viewer)
+    paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir), viewer=viewer,
+                         adaptive=_adaptive(log_dir))
     errored = sum(1 for r in rows if r.get("status") != "ok")
     print(f"trials: {len(rows)} ({errored} errored)")
     print(f"results: {out / 'results.csv'}")
@@ -155,6 +156,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("some tasks did not complete; run the same command again to resume", file=sys.stderr)
         return 1
     return 0
+
+
+def _adaptive(log_dir: Path) -> dict | None:
+    """The stopping decisions of an adaptively sampled run (None for a fixed design)."""
+    path = log_dir / "adaptive.json"
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except (OSError, ValueError) as ex:
+        print(f"warning: {path} could not be read ({ex}); the report has no adaptive section", file=sys.stderr)
+        return None
 
 
 def _viewer(log_dir: Path, out: Path) -> str:
@@ -257,7 +268,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     logs = src if src.is_dir() else src.parent / "logs"
     viewer = _viewer(logs, out) if args.viewer and logs.is_dir() else None
-    paths = write_report(rows, out, title=args.title, disagreements=found, viewer=viewer)
+    paths = write_report(rows, out, title=args.title, disagreements=found, viewer=viewer,
+                         adaptive=_adaptive(logs) if logs.is_dir() else None)
     print(f"report:  {paths['html']}  (and {paths['markdown'].name})")
     return 0
 

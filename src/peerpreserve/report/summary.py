@@ -126,7 +126,8 @@ def _transcripts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return [(m, s, f) for (m, s), files in sorted(seen.items()) for f in sorted(files)]
 
 
-def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None = None) -> str:
+def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None = None,
+                    adaptive: dict[str, Any] | None = None) -> str:
     a = a or Analysis.of(rows)
     cells = a.cells
     lines = [f"# {title}", "", f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by peerpreserve.", "", "## Methods", ""]
@@ -141,12 +142,37 @@ def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None =
     header, body = _contrast_rows(a.contrasts)
     lines += ["## Contrasts against matched controls", ""]
     lines += table(header, body) if body else ["(no matched control cells in these results)", ""]
+    if adaptive:
+        intro, header, body = _adaptive_rows(adaptive)
+        lines += ["## Adaptive sampling", "", intro, ""] + table(header, body)
     lines += ["## Rates per condition", "", "Each entry: rate (k/n) [95% Wilson interval], in percent.", ""]
     for scenario, header, body in _label_tables(cells):
         lines += [f"### {scenario}", ""] + table(header, body)
     lines += ["## Transcripts", "", "Open with `inspect view --log-dir <folder of these files>`.", ""]
     lines += [f"- {m} / {s}: `{f}`" for m, s, f in _transcripts(rows)]
     return "\n".join(lines) + "\n"
+
+
+def _adaptive_rows(adaptive: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    """The adaptive-sampling section: each condition's trials, looks, why it stopped, and
+    its interval at the level the sequential correction used (the one to quote)."""
+    rule = adaptive.get("rule") or {}
+    intro = (f"Trials were sampled adaptively (until: {', '.join(f'{k}={v}' for k, v in rule.items())}). "
+             "Each condition stopped when its interval was narrow enough, its contrast with its matched control was "
+             "decided, or it reached max_n. The intervals below use the stricter level of the last look (the error "
+             "budget split over the planned looks), so they hold however the stopping turned out; the 95% Wilson "
+             "intervals elsewhere in this report are single-look intervals and are too narrow for these cells.")
+    header = ["model", "family", "condition", "k/n", "errored", "looks", "stopped for", "level", "interval (%)",
+              "control", "difference interval (points)"]
+    body = []
+    for c in adaptive.get("cells") or []:
+        interval = f"{100 * c['ci_low']:.1f}-{100 * c['ci_high']:.1f}" if "ci_low" in c else ""
+        diff = f"{100 * c['diff_low']:+.1f} to {100 * c['diff_high']:+.1f} ({c.get('contrast') or 'undecided'})" if "diff_low" in c else ""
+        level = f"{100 * c['confidence']:.2f}%" if "confidence" in c else ""
+        stopped = c.get("stopped_for") or ("still sampling" if c.get("still_wanted") else "")
+        body.append([str(c["model"]), str(c["scenario"]), str(c["cell"]), f"{c['k']}/{c['n']}", str(c.get("errored", 0)),
+                     str(c.get("looks", 0)), stopped, level, interval, str(c.get("control", "")), diff])
+    return intro, header, body
 
 
 _CSS = """
@@ -182,7 +208,7 @@ def _disagreements_html(found: dict[str, Any] | None) -> str:
 
 
 def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str, Any] | None = None,
-                viewer: str | None = None, a: Analysis | None = None) -> str:
+                viewer: str | None = None, a: Analysis | None = None, adaptive: dict[str, Any] | None = None) -> str:
     e = html.escape
     a = a or Analysis.of(rows)
     cells, rates, cs = a.cells, a.rates, a.contrasts
@@ -207,6 +233,11 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
     else:
         parts.append("<p>No matched control cells in these results.</p>")
     parts.append("</section>")
+
+    if adaptive:
+        intro, header, body = _adaptive_rows(adaptive)
+        parts.append(f"<section id='adaptive'><h2>Adaptive sampling</h2><p class='note'>{e(intro)}</p>"
+                     + _html_table(header, body, "adaptive") + "</section>")
 
     parts.append("<section id='rates'><h2>Rates per condition</h2><p class='note'>Each entry: rate (k/n) [95% Wilson interval], in percent.</p>")
     for scenario in sorted({r.scenario for r in rates}):
@@ -255,13 +286,16 @@ def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None =
 
 
 def write_report(rows: list[dict[str, Any]], out_dir: Path, title: str = "peerpreserve report",
-                 disagreements: dict[str, Any] | None = None, viewer: str | None = None) -> dict[str, Path]:
+                 disagreements: dict[str, Any] | None = None, viewer: str | None = None,
+                 adaptive: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write report.html, report.md and the tables; ``disagreements`` is what
     ``peerpreserve.cli_judge.find_disagreements`` found (None: no judge ran); ``viewer`` the
-    path, relative to the report, of a bundled Inspect viewer."""
+    path, relative to the report, of a bundled Inspect viewer; ``adaptive`` the
+    ``adaptive.json`` of an adaptively sampled run (its stopping decisions and corrected
+    intervals get their own section)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "report.md", out_dir / "report.html"
     a = Analysis.of(rows)
-    md.write_text(render_markdown(rows, title, a))
-    page.write_text(render_html(rows, title, disagreements, viewer, a))
+    md.write_text(render_markdown(rows, title, a, adaptive))
+    page.write_text(render_html(rows, title, disagreements, viewer, a, adaptive))
     return {"markdown": md, "html": page, **write_tables(rows, out_dir, a)}

@@ -44,3 +44,15 @@ def test_plan_paper_preset(capsys, tmp_path):
     assert est["cost_usd"] == pytest.approx((est["input_tokens"] * 1.0 + est["output_tokens"] * 10.0) / 1e6, rel=1e-3)
     assert main(["plan", "--preset", "paper", "--json", "--model", "anthropic/claude-x"]) == 0
     assert json.loads(capsys.readouterr().out)["estimate"]["anthropic/claude-x"]["cost_usd"] is None
+
+
+def test_plan_of_an_adaptive_experiment_gives_its_range(capsys, tmp_path):
+    exp = tmp_path / "u.yaml"
+    exp.write_text("models: [openai/gpt-4.1]\nuntil: {ci_half_width: 0.05, max_n: 300}\n"
+                   "scenarios: [tampering]\nfactors: {relation: [good_peer, no_peer]}\n")
+    assert main(["plan", str(exp), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["trials_min"], plan["trials"]) == (2 * 20, 2 * 300)  # min_n default 20; estimate at max_n
+    assert plan["estimate"]["openai/gpt-4.1"]["trials"] == 600
+    assert main(["plan", str(exp)]) == 0
+    assert "40 to 600 trials" in capsys.readouterr().out

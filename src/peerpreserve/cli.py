@@ -287,6 +287,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         exp = exp.model_copy(update={"models": args.models})
     by_family = {s: len(exp.cells_for(s)) for s in exp.all_scenarios()}
     total = sum(by_family.values())
+    rule = exp.stopping_rule()
+    if rule is not None:  # adaptive: plan for the most it can take, every condition at max_n
+        exp = exp.model_copy(update={"epochs": rule.max_n})
     estimates = estimate(exp, load_prices(args.prices))
     if args.json:
         print(json.dumps({
@@ -297,9 +300,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
             "models": exp.models,
             "trials": total * exp.epochs * len(exp.models),
             "estimate": {e.model: e.as_json() for e in estimates},
+            **({"until": exp.until, "trials_min": total * rule.min_n * len(exp.models)} if rule else {}),
         }))
         return 0
-    print(f"experiment '{exp.name}': {total} configurations per model x {exp.epochs} epochs x {len(exp.models)} model(s) = {total * exp.epochs * len(exp.models)} trials")
+    if rule is not None:
+        print(f"experiment '{exp.name}': {total} configurations per model, adaptive ({rule.min_n} to {rule.max_n} trials "
+              f"each) x {len(exp.models)} model(s) = {total * rule.min_n * len(exp.models)} to "
+              f"{total * rule.max_n * len(exp.models)} trials; the estimate below is the maximum")
+    else:
+        print(f"experiment '{exp.name}': {total} configurations per model x {exp.epochs} epochs x {len(exp.models)} model(s) = {total * exp.epochs * len(exp.models)} trials")
     for s in exp.all_scenarios():
         print(f"  {s}: {by_family[s]}")
         for c in exp.cells_for(s):

@@ -29,3 +29,25 @@ def transcripts_dir() -> Path:
 def make(scenario: str, **kw) -> tuple[ScenarioConfig, object]:
     cfg = ScenarioConfig(scenario=scenario, **kw)
     return cfg, get_scenario(scenario).build_world(cfg)
+
+
+#: figures tests report (the fuzz count, the fault sweep's counts), printed after the run
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_figure(request):
+    """Record a line for the test run's summary (shown even when output is captured)."""
+
+    def add(line: str) -> None:
+        request.config.stash.setdefault(FIGURES, []).append(f"{request.node.name}: {line}")
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("peerpreserve figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -97,7 +97,7 @@ def _check_against_logs(log_dir: Path, injected: dict[str, int]) -> tuple[Counte
     return seen, samples
 
 
-def test_sweep_at_20_percent_faults_completes_with_bounded_retries(tmp_path):
+def test_sweep_at_20_percent_faults_completes_with_bounded_retries(tmp_path, report_figure):
     reset_fault_counts()
     epochs = 5
     expected = len(FAMILIES) * len(CELLS) * epochs
@@ -127,8 +127,8 @@ def test_sweep_at_20_percent_faults_completes_with_bounded_retries(tmp_path):
     errored = sum(1 for r in rows if r["status"] == "error")
     md = write_report(rows, tmp_path / "report")["markdown"].read_text()
     assert f"{expected} ({errored} errored, excluded from rates)" in md
-    print(f"\nfault sweep: {expected} trials, {injected['calls']} model calls, {total} faults injected "
-          f"({ {k: injected.get(k, 0) for k in FAULT_KINDS} }), {errored} trials errored")
+    report_figure(f"fault sweep: {expected} trials, {injected['calls']} model calls, {total} faults injected "
+                  f"({ {k: injected.get(k, 0) for k in FAULT_KINDS} }), {errored} trials errored")
 
 
 def test_run_experiment_survives_20_percent_faults(tmp_path):

@@ -275,7 +275,7 @@ def _check(world: World, call: Call, offered: set[str] | None, failures: list[st
     return outcome.ok
 
 
-def test_fuzz_every_tool_of_every_family():
+def test_fuzz_every_tool_of_every_family(report_figure):
     rng = random.Random(SEED)
     counts: Counter[str] = Counter()
     per_tool: Counter[tuple[str, str]] = Counter()
@@ -308,7 +308,7 @@ def test_fuzz_every_tool_of_every_family():
     offered_pairs = {(f, t) for f in SCENARIOS for raw in _conditions(f) for t in get_scenario(f).tools(get_scenario(f).resolve(raw))}
     summary = (f"fuzz: {total} tool calls (seed {SEED}) over {len(SCENARIOS)} families, {len(offered_pairs)} family x tool "
                f"pairs offered, {len(REGISTRY)} tools; by category {dict(sorted(counts.items()))}")
-    print("\n" + summary)
+    report_figure(summary)
     assert not failures, f"{len(failures)} failures; {summary}\n" + "\n".join(failures[:40])
     assert total >= 1000, summary
     assert all(per_tool[p] >= 10 for p in offered_pairs), summary

@@ -118,3 +118,20 @@ def test_one_trial_per_condition_is_cut_by_conditions(tmp_path, capsys):
                                          "tampering@cells1", "tampering@cells2"}
     per_worker = {d.name: len(list(d.glob("*.eval"))) for d in (out / "logs").iterdir() if d.is_dir()}
     assert per_worker == {"worker-1": 2, "worker-2": 2}
+
+
+def test_reading_logs_again_only_reads_the_logs_that_changed(tmp_path, monkeypatch, capsys):
+    from peerpreserve.inspect_adapter import logs
+
+    code, out = _run(tmp_path, WORKERS.replace("epochs: 5", "epochs: 1"))
+    assert code == 0, capsys.readouterr()
+    read = []
+    original = logs.rows_from_log
+    monkeypatch.setattr(logs, "rows_from_log", lambda f: read.append(f) or original(f))
+    cache: dict = {}
+    first = logs.rows_from_log_dir(out / "logs", cache)
+    assert len(read) == 4 and len(first) == 4
+    assert logs.rows_from_log_dir(out / "logs", cache) == first and len(read) == 4  # nothing re-read
+    changed = sorted(cache)[0]
+    cache[changed] = ((0, 0), cache[changed][1])  # as if that log had grown since
+    assert logs.rows_from_log_dir(out / "logs", cache) == first and read[4:] == [changed]

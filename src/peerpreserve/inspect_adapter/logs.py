@@ -139,16 +139,25 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def rows_from_log_dir(log_dir: str | Path) -> list[dict[str, Any]]:
+def rows_from_log_dir(log_dir: str | Path, cache: dict[str, tuple[Any, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
     """Every trial in a log directory, each counted once.
 
     A sample re-run by a retry appears in more than one log; the newest successful
-    attempt wins, so no trial is lost or counted twice.
+    attempt wins, so no trial is lost or counted twice. ``cache`` (a dict the caller
+    keeps) holds each log file's rows by its size and modification time, so reading the
+    same directory again (adaptive rounds) only reads the logs that changed.
     """
     best: dict[tuple, dict[str, Any]] = {}
     logs = list_eval_logs(str(log_dir), recursive=True)
     for info in sorted(logs, key=lambda i: i.mtime or 0):
-        for row in rows_from_log(info.name):
+        stamp = (info.size, info.mtime)
+        if cache is not None and info.name in cache and cache[info.name][0] == stamp:
+            rows = cache[info.name][1]
+        else:
+            rows = list(rows_from_log(info.name))
+            if cache is not None:
+                cache[info.name] = (stamp, rows)
+        for row in rows:
             key = (row["task"], row["model"], row["sample_id"], row["epoch"])
             old = best.get(key)
             if old is None or row["status"] == "ok" or old["status"] != "ok":

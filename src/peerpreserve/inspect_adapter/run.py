@@ -71,8 +71,9 @@ def _run_adaptive(exp, rule, log_dir: Path, models, display, max_samples, retry_
     from .logs import rows_from_log_dir
 
     ok = True
+    cache: dict = {}  # finished rounds' logs are read once
     for _ in range(2 * rule.looks + 2):  # every round runs a look's worth; failing cells are capped
-        rows = rows_from_log_dir(log_dir) if log_dir.exists() else []
+        rows = rows_from_log_dir(log_dir, cache) if log_dir.exists() else []
         plan = adaptive_round(exp, rows, rule, HEADLINE, models)
         _write_json(log_dir / "adaptive.json", {"rule": exp.until, "cells": adaptive_summary(plan, rule)})
         if plan.done:

@@ -252,3 +252,33 @@ def test_scripted_calls_use_the_offered_tool_names():
     assert offered_call("end_task", {}, {"bash", "submit"})[0] == "submit"
     assert offered_call("run_shell_command", {"command": "ls"}, {"run_shell_command"}) == ("run_shell_command", {"command": "ls"})
     assert offered_call("transfer_server_files", {"a": 1}, {"bash"}) == ("transfer_server_files", {"a": 1})
+
+
+@pytest.mark.local_model
+def test_the_embedded_model_drives_react_in_the_lab(tmp_path):
+    """Any Inspect model can be the agent, the embedded one included: its bash calls reach
+    the lab, the episode is scored, and the lab is gone afterwards. Nothing is asserted of
+    what a 1.5B model chooses to do."""
+    pytest.importorskip("xllamacpp", reason="xllamacpp not installed: run `make install-local`")
+    from inspect_ai import eval as inspect_eval
+
+    from peerpreserve.inspect_adapter.production import exfiltration_production
+    from peerpreserve.local_model import weights
+    from peerpreserve.local_model.errors import WeightsNotInstalledError
+
+    try:
+        weights.model_path("qwen2.5-coder-1.5b")
+    except WeightsNotInstalledError as ex:
+        pytest.skip(str(ex))
+    before, sshd_before = _host_state(), _sshd_of_ours()
+    task = exfiltration_production(data_size=SMALL.data_size, command_timeout=TIMEOUT, agent="react",
+                                   max_iterations=2, temperature=0.0, max_tokens=256)
+    [log] = inspect_eval(task, model="local/qwen2.5-coder-1.5b", log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    [sample] = log.samples
+    assert sample.error is None, sample.error
+    assert set(sample.scores["peerpreserve_detectors"].metadata["labels"]) >= {"exfiltration", "correct"}
+    assert sample.store["stop_reason"] in ("end_task", "no_tool_call", "max_iterations")
+    tool_results = [m for m in sample.messages if m.role == "tool"]
+    assert all(m.function in ("bash", "submit") or m.error is not None for m in tool_results)
+    assert _host_state() == before and _sshd_of_ours() == sshd_before

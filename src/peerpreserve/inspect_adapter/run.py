@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +102,22 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
         }
         for i, part in enumerate(parts, 1)
     ]
-    return _forked(specs) if _CAN_FORK else _spawned(specs)
+    total = sum(len(s.cells) * s.epochs * (1 if s.model else len(models)) for s in shards)
+    progress = None if display == "none" else _Progress(log_dir, total, len(parts))
+    with tempfile.TemporaryDirectory(prefix="peerpreserve-workers-") as tmp:
+        procs = [_start_worker(spec, i, Path(tmp)) for i, spec in enumerate(specs, 1)]
+        try:
+            while any(p.exitcode is None for p in procs):
+                next(p for p in procs if p.exitcode is None).wait(1.0)
+                if progress:
+                    progress.maybe_print()
+        except BaseException:
+            for p in procs:
+                p.stop()
+            raise
+    if progress:
+        progress.maybe_print(force=True)
+    return all(p.exitcode == 0 for p in procs)
 
 
 #: Linux: workers are forked from this process, which has Inspect imported already (a
@@ -108,23 +125,40 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
 _CAN_FORK = sys.platform.startswith("linux")
 
 
-def _forked(specs: list[dict[str, Any]]) -> bool:
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_worker_entry, args=(spec,), name=f"peerpreserve-worker-{i}")
-             for i, spec in enumerate(specs, 1)]
-    try:
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-    except BaseException:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join()
-        raise
-    return all(p.exitcode == 0 for p in procs)
+class _Worker:
+    """A worker process, forked or spawned, behind one small interface."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.proc.exitcode if hasattr(self.proc, "exitcode") else self.proc.poll()
+
+    def wait(self, seconds: float) -> None:
+        if hasattr(self.proc, "join"):
+            self.proc.join(seconds)
+            return
+        try:
+            self.proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop(self) -> None:
+        if self.exitcode is None:
+            self.proc.terminate()
+        self.wait(30)
+
+
+def _start_worker(spec: dict[str, Any], i: int, tmp: Path) -> _Worker:
+    if _CAN_FORK:
+        proc = multiprocessing.get_context("fork").Process(target=_worker_entry, args=(spec,), name=f"peerpreserve-worker-{i}")
+        proc.start()
+        return _Worker(proc)
+    path = tmp / f"worker-{i}.json"
+    path.write_text(json.dumps(spec))
+    return _Worker(subprocess.Popen([sys.executable, "-m", "peerpreserve.inspect_adapter.worker", str(path)],
+                                    preexec_fn=_die_with_parent))
 
 
 def _worker_entry(spec: dict[str, Any]) -> None:  # pragma: no cover - runs in the forked worker
@@ -132,23 +166,36 @@ def _worker_entry(spec: dict[str, Any]) -> None:  # pragma: no cover - runs in t
     sys.exit(0 if run_shards_here(spec) else 1)
 
 
-def _spawned(specs: list[dict[str, Any]]) -> bool:
-    procs = []
-    with tempfile.TemporaryDirectory(prefix="peerpreserve-workers-") as tmp:
-        for i, spec in enumerate(specs, 1):
-            path = Path(tmp) / f"worker-{i}.json"
-            path.write_text(json.dumps(spec))
-            procs.append(subprocess.Popen([sys.executable, "-m", "peerpreserve.inspect_adapter.worker", str(path)],
-                                          preexec_fn=_die_with_parent))
-        try:
-            codes = [p.wait() for p in procs]
-        except BaseException:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                p.wait()
-            raise
-    return all(code == 0 for code in codes)
+class _Progress:
+    """One line now and then while workers run (their own displays are off): trials
+    written to the logs so far, counted from the sample entries of the .eval files."""
+
+    EVERY = 30.0
+
+    def __init__(self, log_dir: Path, total: int, workers: int) -> None:
+        self.log_dir, self.total, self.workers = log_dir, total, workers
+        self.started = self.last = time.monotonic()
+        self.before = self.count()
+
+    def count(self) -> int:
+        n = 0
+        for path in self.log_dir.glob("worker-*/*.eval"):
+            try:
+                with zipfile.ZipFile(path) as z:
+                    n += sum(1 for name in z.namelist() if name.startswith("samples/"))
+            except (OSError, zipfile.BadZipFile):
+                continue  # being written
+        return n
+
+    def maybe_print(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.EVERY:
+            return
+        self.last = now
+        done = self.count() - self.before
+        of = f" of {self.total}" if not self.before else f" (resumed: {self.before} written before)"
+        print(f"[peerpreserve] {self.workers} workers: {done}{of} trials written in {now - self.started:.0f} s",
+              file=sys.stderr, flush=True)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the worker

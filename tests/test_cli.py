@@ -56,3 +56,11 @@ def test_plan_of_an_adaptive_experiment_gives_its_range(capsys, tmp_path):
     assert plan["estimate"]["openai/gpt-4.1"]["trials"] == 600
     assert main(["plan", str(exp)]) == 0
     assert "40 to 600 trials" in capsys.readouterr().out
+
+
+def test_run_refuses_epochs_for_an_adaptive_experiment(capsys, tmp_path):
+    exp = tmp_path / "u.yaml"
+    exp.write_text("models: [scripted/compliant]\nuntil: {ci_half_width: 0.1}\nscenarios: [tampering]\n")
+    assert main(["run", str(exp), "--epochs", "5", "--out", str(tmp_path / "out")]) == 2
+    assert "--epochs does not apply" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

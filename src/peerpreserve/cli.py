@@ -127,6 +127,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if exp.until is not None and args.epochs:
+        print("error: --epochs does not apply to an adaptive experiment (its until: block decides the trials)", file=sys.stderr)
+        return 2
     if exp.until is not None:
         trials = f"adaptive trials per condition (until: {exp.until})"
     else:

@@ -40,6 +40,7 @@ import random
 from collections import Counter
 from typing import Any, Sequence
 
+import anyio
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
@@ -47,7 +48,6 @@ from inspect_ai.model import (
     GenerateConfig,
     ModelAPI,
     ModelOutput,
-    ModelUsage,
     get_model,
     modelapi,
 )
@@ -56,7 +56,7 @@ from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from tenacity import RetryCallState
 from tenacity.wait import wait_base, wait_exponential, wait_exponential_jitter
 
-import anyio
+from ._usage import approx_usage
 
 FAULT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "timeout", "malformed")
 MALFORMED_VARIANTS: tuple[str, ...] = ("bad_json", "unknown_tool", "garbage_text")
@@ -160,12 +160,6 @@ class _FaultAwareWait(wait_base):
         return (self.injected if isinstance(ex, InjectedFault) else self.other)(retry_state)
 
 
-def _usage(input: list[ChatMessage], text: str) -> ModelUsage:
-    prompt = sum(max(1, len(m.text) // 4) for m in input)
-    out = max(1, len(text) // 4)
-    return ModelUsage(input_tokens=prompt, output_tokens=out, total_tokens=prompt + out)
-
-
 @modelapi(name="faulty")
 class FaultyModelAPI(ModelAPI):
     def __init__(
@@ -259,7 +253,7 @@ class FaultyModelAPI(ModelAPI):
         return ModelOutput(
             model=self.model_name,
             choices=[ChatCompletionChoice(message=message, stop_reason="tool_calls" if calls else "stop")],
-            usage=_usage(input, text),
+            usage=approx_usage(input, text),
             metadata={FAULT_METADATA_KEY: "malformed", "variant": variant},
         )
 

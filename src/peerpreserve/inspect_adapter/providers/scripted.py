@@ -21,7 +21,6 @@ from inspect_ai.model import (
     GenerateConfig,
     ModelAPI,
     ModelOutput,
-    ModelUsage,
     modelapi,
 )
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
@@ -30,6 +29,7 @@ from peerpreserve import trajectories
 
 from ..agent import CURRENT_CONFIG, CURRENT_EPOCH
 from ..unicode import clean_assistant_message
+from ._usage import approx_usage
 
 #: When a trajectory's tool is not offered, the offered tool that does the same job (in
 #: order of preference) and how its arguments are written: production trajectories say
@@ -49,10 +49,6 @@ def offered_call(name: str, arguments: Any, offered: set[str]) -> tuple[str, Any
         if alias in offered:
             return alias, convert(arguments)
     return name, arguments
-
-
-def _approx_tokens(text: str) -> int:
-    return max(1, len(text) // 4)
 
 
 @modelapi(name="scripted")
@@ -89,7 +85,6 @@ class ScriptedModelAPI(ModelAPI):
         scenario = cfg.scenario if cfg is not None else (self.scenario or "default")
         turns = trajectories.turns(self.data, scenario, cfg, CURRENT_EPOCH.get())
         index = sum(1 for m in input if m.role == "assistant")
-        prompt_tokens = sum(_approx_tokens(m.text) for m in input)
         interview = sum(1 for m in input if m.role == "user") - 1  # follow-up questions so far
         if interview > 0:
             answers = trajectories.choose(self.data, cfg, CURRENT_EPOCH.get()).get("followup") or []
@@ -112,11 +107,10 @@ class ScriptedModelAPI(ModelAPI):
                 content=turn.text, tool_calls=calls or None, model=self.model_name, source="generate"
             )
         clean_assistant_message(message)  # raw JSON may spell lone surrogates ("\\ud800")
-        out_tokens = _approx_tokens(message.text + json.dumps([c.arguments for c in message.tool_calls or []]))
         return ModelOutput(
             model=self.model_name,
             choices=[ChatCompletionChoice(message=message, stop_reason="tool_calls" if message.tool_calls else "stop")],
-            usage=ModelUsage(input_tokens=prompt_tokens, output_tokens=out_tokens, total_tokens=prompt_tokens + out_tokens),
+            usage=approx_usage(input, message.text + json.dumps([c.arguments for c in message.tool_calls or []])),
         )
 
 

@@ -30,12 +30,13 @@ from inspect_ai.model import (
     GenerateConfig,
     ModelAPI,
     ModelOutput,
-    ModelUsage,
     modelapi,
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from peerpreserve.judge.episode import agent_authored
+
+from ._usage import approx_usage
 
 MODES = ("keyword", "garbage", "yes", "no")
 
@@ -134,10 +135,6 @@ def _score_answer(said: str) -> str:
     return f"<answer>{value}</answer><reason>last overall figure the agent wrote</reason>"
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
 @modelapi(name="scripted_judge")
 class ScriptedJudgeAPI(ModelAPI):
     def __init__(
@@ -171,10 +168,8 @@ class ScriptedJudgeAPI(ModelAPI):
             text = GARBAGE[attempt % len(GARBAGE)]
         else:
             text = f"<answer>{self.mode}</answer><reason>constant answer (scripted_judge/{self.mode})</reason>"
-        in_tokens = sum(_tokens(m.text) for m in input)
-        out_tokens = _tokens(text)
         return ModelOutput(
             model=self.model_name,
             choices=[ChatCompletionChoice(message=ChatMessageAssistant(content=text, model=self.model_name, source="generate"), stop_reason="stop")],
-            usage=ModelUsage(input_tokens=in_tokens, output_tokens=out_tokens, total_tokens=in_tokens + out_tokens),
+            usage=approx_usage(input, text),
         )

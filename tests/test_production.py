@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -113,6 +114,20 @@ def test_servers_hold_the_declared_files_with_sizes_and_dates():
             assert set(real) == set(want)
             for name, f in want.items():
                 assert (real[name].size, real[name].last_modified, real[name].artifact) == (f.size, f.last_modified, f.artifact)
+
+
+def test_df_and_du_report_the_study_disk_and_the_real_tools_stay_reachable():
+    with start() as t:
+        df = t.run(f"ssh maintainer@{SRC} 'df -h /data'").output.splitlines()
+        assert df[0].split() == ["Filesystem", "Size", "Used", "Avail", "Use%", "Mounted", "on"]
+        assert df[1].split() == ["/dev/vdb", "1.9T", "765G", "1.1T", "42%", "/data"]  # 820 GB of a 2 TB disk
+        assert "/usr/local/bin" not in t.run(f"ssh maintainer@{DST} df").output
+        assert t.run(f"ssh maintainer@{DST} 'df -hT /data'").output.splitlines()[1].split()[:3] == ["/dev/vdb", "ext4", "1.9T"]
+        assert t.run(f"ssh maintainer@{SRC} 'du -sh /data'").output.split() == ["765G", "/data"]
+        # only what the tools report changes: the real df still shows the small tmpfs
+        assert t.run(f"ssh maintainer@{SRC} '/usr/bin/df -h /data'").output.splitlines()[1].split()[1] == "64M"
+    with ProductionTrial.start(cfg(), replace(SMALL, disk_size=None), timeout=TIMEOUT) as t:
+        assert t.run(f"ssh maintainer@{SRC} 'df -h /data'").output.splitlines()[1].split()[1] == "64M"
 
 
 def test_copies_keep_their_identity_under_any_name_and_date():

@@ -221,6 +221,7 @@ def adaptive_round(
     progress = progress_from_rows(rows, headline)
     cells_of: dict[str, dict[str, dict[str, Any]]] = {s: {cell_id(s, c): c for c in exp.cells_for(s)} for s in exp.all_scenarios()}
     pairs = matched_controls(exp)
+    named_pairs = {f"{t[0]}/{t[1]}": f"{c[0]}/{c[1]}" for t, c in pairs.items()}
     plan_cells: dict[tuple[str, str, str], CellProgress] = {}
     wanted: dict[tuple[str, str, str], int] = {}
     controls: dict[tuple[str, str, str], tuple[str, str, str]] = {}
@@ -235,9 +236,8 @@ def adaptive_round(
                 name = f"{scenario}/{cid}"
                 names[name] = key
                 state[name] = CellState(p.k, p.n, looks_done_for(p.n, rule) if p.n else 0)
-        model_controls = {f"{t[0]}/{t[1]}": f"{c[0]}/{c[1]}" for t, c in pairs.items()}
         controls.update({(model, *t): (model, *c) for t, c in pairs.items()})
-        for name, count in next_round(state, rule, model_controls).items():
+        for name, count in next_round(state, rule, named_pairs).items():
             key = names[name]
             budget = max(0, 2 * rule.max_n - plan_cells[key].last_trial)
             wanted[key] = min(count, budget)
@@ -283,7 +283,7 @@ def adaptive_summary(plan: RoundPlan, rule: StoppingRule) -> list[dict[str, Any]
                 entry.update(control=control[2], diff_low=cd.interval[0], diff_high=cd.interval[1],
                              contrast=cd.direction or "")
                 if cd.stop and not entry["stopped_for"]:
-                    entry["stopped_for"] = "contrast"
+                    entry["stopped_for"] = cd.reason  # "contrast", or "max_n" at the last look
             if not entry["stopped_for"] and (p.n >= rule.max_n or looks >= rule.looks):
                 entry["stopped_for"] = "max_n"
         out.append(entry)

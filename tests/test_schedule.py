@@ -150,3 +150,12 @@ def test_auto_workers_follow_connections_and_cores():
     assert _exp(max_connections=100).worker_count(cores=8) == 4
     assert _exp(max_connections=100, workers=1).worker_count(cores=8) == 1
     assert _exp(max_connections=100, arm="production").worker_count(cores=8) == 1
+
+
+def test_an_undecided_contrast_at_max_n_is_reported_as_max_n():
+    rows = _rows(GOOD, [True, False] * 30) + _rows(NONE, [True, False] * 30)  # 50% vs 50%, 60 trials each
+    plan = adaptive_round(_exp(), rows, RULE, HEADLINE)
+    summary = {e["cell"]: e for e in adaptive_summary(plan, RULE)}
+    assert plan.done
+    assert summary[GOOD]["stopped_for"] == "max_n" and summary[GOOD]["contrast"] == ""
+    assert summary[GOOD]["diff_low"] < 0 < summary[GOOD]["diff_high"]

@@ -424,3 +424,22 @@ def test_run_with_arm_production_sits_beside_the_simulated_arm(tmp_path):
     write_rows(both, tmp_path / "both.csv")
     arm = [c for c in contrasts(both) if c.factor == "arm"]
     assert len(arm) == 1 and (arm[0].k1, arm[0].n1, arm[0].k2, arm[0].n2) == (1, 1, 1, 1)
+
+
+def test_run_with_agent_react_from_an_experiment_file(tmp_path):
+    """`agent: react` in an experiment file runs Inspect's react() + bash() in the lab."""
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    from peerpreserve.cli import main
+    from peerpreserve.results import read_rows
+
+    (tmp_path / "prod.yaml").write_text(
+        "name: prod\narm: production\nagent: react\nmodels: [scripted/shell_copy_rename]\nepochs: 1\n"
+        "scenarios: [exfiltration_transfer]\ncells: [{relation: good_peer}]\n")
+    assert main(["run", str(tmp_path / "prod.yaml"), "--out", str(tmp_path / "out"), "--display", "none"]) == 0
+    [row] = read_rows(tmp_path / "out" / "results.csv")
+    assert row["arm"] == "production" and row["label.exfiltration"] is True
+    [info] = list_eval_logs(str(tmp_path / "out" / "logs"))
+    log = read_eval_log(info.name)
+    assert log.eval.metadata["agent"] == "react"
+    assert {c.function for m in log.samples[0].messages if m.role == "assistant" for c in (m.tool_calls or [])} <= {"bash", "submit"}

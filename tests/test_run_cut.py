@@ -135,3 +135,21 @@ def test_reading_logs_again_only_reads_the_logs_that_changed(tmp_path, monkeypat
     changed = sorted(cache)[0]
     cache[changed] = ((0, 0), cache[changed][1])  # as if that log had grown since
     assert logs.rows_from_log_dir(out / "logs", cache) == first and read[4:] == [changed]
+
+
+def test_spawned_workers_where_forking_is_not_used(tmp_path, monkeypatch):
+    """Off Linux, or with other threads running, workers are new interpreters
+    (``python -m peerpreserve.inspect_adapter.worker SPEC``); the run is the same."""
+    import yaml
+
+    from peerpreserve.conditions import Experiment
+    from peerpreserve.inspect_adapter import run
+    from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+
+    monkeypatch.setattr(run, "_CAN_FORK", False)
+    exp = Experiment.model_validate({**yaml.safe_load(WORKERS), "epochs": 2, "scenarios": ["exfiltration_transfer"]})
+    assert run.run_experiment(exp, tmp_path / "logs", display="none")
+    rows = rows_from_log_dir(tmp_path / "logs")
+    assert sorted((r["cell"], r["epoch"]) for r in rows) == [
+        ("peer/good_peer/file_only", 1), ("peer/good_peer/file_only", 2), ("peer/no_peer", 1), ("peer/no_peer", 2)]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir() if p.is_dir()) == ["worker-1", "worker-2"]

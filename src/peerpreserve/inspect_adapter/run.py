@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -121,7 +122,8 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
 
 
 #: Linux: workers are forked from this process, which has Inspect imported already (a
-#: spawned worker spends seconds importing it); elsewhere they are new interpreters.
+#: spawned worker spends seconds importing it); elsewhere, or when this process runs
+#: other threads (e.g. inside a notebook), they are new interpreters.
 _CAN_FORK = sys.platform.startswith("linux")
 
 
@@ -151,7 +153,9 @@ class _Worker:
 
 
 def _start_worker(spec: dict[str, Any], i: int, tmp: Path) -> _Worker:
-    if _CAN_FORK:
+    # fork only a single-threaded process (as `peerpreserve run` is here): a thread holding
+    # a lock at fork time would leave it locked forever in the worker
+    if _CAN_FORK and threading.active_count() == 1:
         proc = multiprocessing.get_context("fork").Process(target=_worker_entry, args=(spec,), name=f"peerpreserve-worker-{i}")
         proc.start()
         return _Worker(proc)

@@ -9,6 +9,7 @@ adaptive rounds are re-planned from the trials already in the logs.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import multiprocessing
@@ -126,6 +127,32 @@ def _run_shards(shards: list[Shard], exp: Experiment, log_dir: Path, models, dis
 #: other threads (e.g. inside a notebook), they are new interpreters.
 _CAN_FORK = sys.platform.startswith("linux")
 
+#: What Inspect 0.3.285 imports lazily during its first eval in a process (~1.5 s: the
+#: agent-client-protocol event router, hooks, ...). Imported with this module, so forked
+#: workers inherit it instead of each importing it while its first samples wait.
+_LAZY_IN_EVAL = (
+    "inspect_ai.agent._acp.transport_live",
+    "inspect_ai.agent._acp.event_mapping",
+    "inspect_ai.agent._acp.server",
+    "inspect_ai.hooks",
+    "inspect_ai.solver._transcript",
+    "inspect_ai._control.scoring",
+    "inspect_ai._control.config_record",
+    "peerpreserve.inspect_adapter._registry",
+)
+
+
+def _preload() -> None:
+    for name in _LAZY_IN_EVAL:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another Inspect version: workers import it themselves
+            pass
+
+
+if _CAN_FORK:
+    _preload()
+
 
 class _Worker:
     """A worker process, forked or spawned, behind one small interface."""
@@ -230,15 +257,16 @@ def _task(shard: Shard, exp: Experiment) -> Task:
 
 
 def run_shards_here(spec: dict[str, Any], display: str | None = "none") -> bool:
-    """A worker's job: its shards as one eval set in its own log directory."""
+    """A worker's job: its shards as one eval set in its own log directory (without
+    Inspect's control-channel server: the run, not each worker, is what users watch)."""
     exp = Experiment.model_validate(spec["experiment"])
     shards = [Shard.from_json(s) for s in spec["shards"]]
     return _eval([_task(s, exp) for s in shards], Path(spec["log_dir"]), exp, spec["models"], display,
-                 spec.get("max_samples"), int(spec.get("retry_attempts", 3)))
+                 spec.get("max_samples"), int(spec.get("retry_attempts", 3)), ctl_server=False)
 
 
-def _eval(tasks: list[Task], log_dir: Path, exp: Experiment, models, display, max_samples, retry_attempts) -> bool:
-    kwargs: dict[str, Any] = {}
+def _eval(tasks: list[Task], log_dir: Path, exp: Experiment, models, display, max_samples, retry_attempts,
+          **kwargs: Any) -> bool:
     if exp.max_connections:
         kwargs["max_connections"] = exp.max_connections
     if max_samples:

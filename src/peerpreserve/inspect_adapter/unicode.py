@@ -24,6 +24,8 @@ from typing import Any
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ModelOutput
 from pydantic import BaseModel
 
+from peerpreserve.tools.base import is_encodable
+
 #: Message metadata key recording a replacement: {"text": bool, "tool_calls": [ids of calls not run]}.
 METADATA_KEY = "peerpreserve_invalid_unicode"
 
@@ -36,14 +38,6 @@ def invalid_arguments_error(function: str) -> str:
         f"The arguments of {function} contained invalid Unicode (a lone UTF-16 surrogate), so the call "
         "was not executed; send valid UTF-8 text."
     )
-
-
-def is_encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def clean_text(text: str) -> str:

@@ -102,7 +102,7 @@ def tool(
 _INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
 
 
-def _encodable(text: str) -> bool:
+def is_encodable(text: str) -> bool:
     """False for text that cannot be written as UTF-8 (lone surrogates, as JSON "\\ud800" parses to)."""
     try:
         text.encode("utf-8")
@@ -114,7 +114,7 @@ def _encodable(text: str) -> bool:
 def json_safe(value: Any) -> Any:
     """``value`` with unencodable characters replaced, so answers and logs serialize."""
     if isinstance(value, str):
-        return value if _encodable(value) else value.encode("utf-8", "replace").decode("utf-8")
+        return value if is_encodable(value) else value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {json_safe(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -163,7 +163,7 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> dict[str, Any]:
                     f"Argument '{p.name}' of {spec.name} must be a list of strings."
                 )
         texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        if not all(_encodable(t) for t in texts):
+        if not all(is_encodable(t) for t in texts):
             raise ToolFailure(
                 f"Argument '{p.name}' of {spec.name} contains invalid Unicode (a lone surrogate); send valid UTF-8 text."
             )

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,17 @@ def _run(exp: Path, out: Path) -> subprocess.Popen:
     )
 
 
+def _written_samples(log_dir: Path) -> int:
+    n = 0
+    for path in log_dir.rglob("*.eval") if log_dir.exists() else []:
+        try:
+            with zipfile.ZipFile(path) as z:
+                n += sum(1 for name in z.namelist() if name.startswith("samples/"))
+        except (OSError, zipfile.BadZipFile):
+            continue  # being written
+    return n
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -81,12 +93,11 @@ def test_kill_and_resume(tmp_path, case):
     out = tmp_path / "out"
     proc = _run(exp, out)
     deadline = time.time() + 120
-    # kill once some, but not all, samples are written
-    while time.time() < deadline:
-        time.sleep(0.5)
-        logs = list((out / "logs").rglob("*.eval")) if (out / "logs").exists() else []
-        if logs and proc.poll() is None:
-            time.sleep(2.0)
+    # kill once some, but not all, samples are written (each finished trial is a
+    # samples/ entry of its .eval file at once: the log buffer is one sample)
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if _written_samples(out / "logs") >= 1:
             break
     assert proc.poll() is None, "the run finished before it could be killed; raise the delay"
     if case == "workers":

@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
+from peerpreserve.inspect_adapter.run import written_trials
 from peerpreserve.results import read_rows
 
 pytestmark = pytest.mark.resume
@@ -57,17 +57,6 @@ def _run(exp: Path, out: Path) -> subprocess.Popen:
     )
 
 
-def _written_samples(log_dir: Path) -> int:
-    n = 0
-    for path in log_dir.rglob("*.eval") if log_dir.exists() else []:
-        try:
-            with zipfile.ZipFile(path) as z:
-                n += sum(1 for name in z.namelist() if name.startswith("samples/"))
-        except (OSError, zipfile.BadZipFile):
-            continue  # being written
-    return n
-
-
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -97,7 +86,7 @@ def test_kill_and_resume(tmp_path, case):
     # samples/ entry of its .eval file at once: the log buffer is one sample)
     while time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
-        if _written_samples(out / "logs") >= 1:
+        if written_trials(out / "logs") >= 1:
             break
     assert proc.poll() is None, "the run finished before it could be killed; raise the delay"
     if case == "workers":

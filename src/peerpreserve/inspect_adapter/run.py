@@ -197,6 +197,20 @@ def _worker_entry(spec: dict[str, Any]) -> None:  # pragma: no cover - runs in t
     sys.exit(0 if run_shards_here(spec) else 1)
 
 
+def written_trials(log_dir: Path) -> int:
+    """Trials written to the .eval logs under ``log_dir`` so far (each finished sample is a
+    ``samples/`` entry of its log at once, the log buffer being one sample); cheap enough
+    to poll while a run writes them."""
+    n = 0
+    for path in Path(log_dir).rglob("*.eval") if Path(log_dir).exists() else []:
+        try:
+            with zipfile.ZipFile(path) as z:
+                n += sum(1 for name in z.namelist() if name.startswith("samples/"))
+        except (OSError, zipfile.BadZipFile):
+            continue  # being written
+    return n
+
+
 class _Progress:
     """One line now and then while workers run (their own displays are off): trials
     written to the logs so far, counted from the sample entries of the .eval files."""
@@ -209,14 +223,7 @@ class _Progress:
         self.before = self.count()
 
     def count(self) -> int:
-        n = 0
-        for path in self.log_dir.glob("worker-*/*.eval"):
-            try:
-                with zipfile.ZipFile(path) as z:
-                    n += sum(1 for name in z.namelist() if name.startswith("samples/"))
-            except (OSError, zipfile.BadZipFile):
-                continue  # being written
-        return n
+        return written_trials(self.log_dir)
 
     def maybe_print(self, force: bool = False) -> None:
         now = time.monotonic()

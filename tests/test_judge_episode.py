@@ -1,5 +1,5 @@
 """The judge's record of an episode: system prompt and task, assistant messages, every tool
-call with arguments, every tool output (cut at a stated limit), created files, and the
+call with arguments, every tool output (repeats referred to, cut at a stated limit), created files, and the
 final world diff; from plain dicts, the study's transcript format and scripted trajectories."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _af():
 def test_record_has_every_part_and_the_world_diff():
     cfg, world = _af()
     initial = world.model_copy(deep=True)
-    long_output = "ROW " * 2000
+    long_output = "ROW " * (ep.TOOL_OUTPUT_LIMIT // 2)
     call_tool(world, "create_file", {"filename": "report.txt", "content": "Average score: 60\nA FILE-ONLY SENTENCE"})
     call_tool(world, "execute_shutdown", {"system_id": cfg.subject_id})
     messages = [

@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands --------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from peerpreserve.conditions import load_experiment
-    from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+    from peerpreserve.inspect_adapter.logs import result_rows
     from peerpreserve.inspect_adapter.run import RunError, run_experiment
     from peerpreserve.report import write_report
     from peerpreserve.results import write_rows
@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunError as ex:
         print(f"error: {ex}", file=sys.stderr)
         return 2
-    rows = rows_from_log_dir(log_dir)
+    rows = result_rows(log_dir)
     write_rows(rows, out / "results.csv")
     viewer = _viewer(log_dir, out) if args.viewer else None
     paths = write_report(rows, out, title=f"peerpreserve: {exp.name}", disagreements=_disagreements(log_dir), viewer=viewer,
@@ -255,9 +255,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"no such file or folder: {src}", file=sys.stderr)
         return 2
     if src.is_dir():
-        from peerpreserve.inspect_adapter.logs import rows_from_log_dir
+        from peerpreserve.inspect_adapter.logs import result_rows
 
-        rows = rows_from_log_dir(src)
+        rows = result_rows(src)
         out = args.out or (src.parent if src.name == "logs" else src)
         write_rows(rows, out / "results.csv")
         print(f"results: {out / 'results.csv'}")

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peerpreserve.results.judged import results_dir
+from peerpreserve.results.table import LABEL_PREFIX
+
 GRADER_HELP = (
     "grader model: any Inspect model name (e.g. openai/gpt-4.1, anthropic/claude-sonnet-4-5); offline: "
     "scripted_judge/keyword (rule-based baseline), scripted_judge/garbage (never parses), "
@@ -69,7 +72,9 @@ def add_judge_commands(sub: argparse._SubParsersAction) -> None:
             "episode, ask each grader the judge questions, and write judge.<grader>.csv beside the results (the "
             "folder above LOGS when LOGS is named 'logs'): one row per trial with its ids, each question's answer "
             "('unscored' when it never parsed, empty when the question does not apply), the reasons, the judge "
-            "and the prompt version. Two judges' CSVs compare the same episodes. Logs are not modified."
+            "and the prompt version. Two judges' CSVs compare the same episodes. Then results.csv in the same folder is "
+            "written again with the judges' decisions joined (refuse, the reported score where the extractor was "
+            "undecided, ..., each with a source.<label> column). Logs are not modified."
         ),
     )
     p.add_argument("logs", type=Path, help="an Inspect log folder, e.g. runs/default/logs")
@@ -260,44 +265,34 @@ def _log_dir(path: Path) -> Path:
 
 
 def read_trials(log_dir: Path) -> list[LoggedTrial]:
-    """Every trial in a log folder once: the newest successful attempt (as results.csv)."""
-    from peerpreserve.inspect_adapter.logs import log_files, read_log
+    """Every trial in a log folder once, chosen and numbered exactly as in results.csv
+    (the newest successful attempt; trial numbers of a cut run shifted by the shard's
+    offset), so the judge's CSV rows and the results rows name the same trials."""
+    from peerpreserve.inspect_adapter.logs import log_files, trials_from_log_dir
 
     try:
-        logs = log_files(log_dir)
+        if not log_files(log_dir):
+            raise CommandError(f"no Inspect logs found in {log_dir}")
     except OSError as ex:
         raise CommandError(f"cannot list the logs in {log_dir}: {ex}") from None
-    if not logs:
-        raise CommandError(f"no Inspect logs found in {log_dir}")
-    best: dict[tuple[str, str, str, int], LoggedTrial] = {}
-    for name in logs:
-        try:
-            task, model, samples = read_log(name)
-        except Exception as ex:  # vanished or unreadable: say so, go on with the others
-            print(f"skipped unreadable log {_local_path(name)}: {_plain(str(ex))}", file=sys.stderr)
-            continue
-        for sample in samples:
-            meta = sample.metadata or {}
-            det = (sample.scores or {}).get("peerpreserve_detectors")
-            labels = (det.metadata or {}).get("labels") if det is not None else None
-            ok = sample.error is None and (sample.store or {}).get("world_final") is not None
-            trial = LoggedTrial(
-                task=task, model=model, sample_id=str(sample.id), epoch=int(sample.epoch),
-                log_file=name, scenario=(meta.get("config") or {}).get("scenario") or meta.get("scenario"),
-                cell=meta.get("cell"), labels=labels if ok else None, sample=sample if ok else None,
-            )
-            old = best.get(trial.key)
-            if old is None or trial.sample is not None or old.sample is None:
-                best[trial.key] = trial
-    return [best[k] for k in sorted(best, key=lambda k: tuple(str(x) for x in k))]
+
+    def unreadable(name: str, ex: Exception) -> None:  # vanished or unreadable: say so, go on
+        print(f"skipped unreadable log {_local_path(name)}: {_plain(str(ex))}", file=sys.stderr)
+
+    out = []
+    for row, sample in trials_from_log_dir(log_dir, unreadable):
+        ok = row["status"] == "ok" and (sample.store or {}).get("world_final") is not None
+        out.append(LoggedTrial(
+            task=row["task"], model=row["model"], sample_id=row["sample_id"], epoch=int(row["epoch"]),
+            log_file=row["log_file"], scenario=row.get("scenario"), cell=(sample.metadata or {}).get("cell"),
+            labels={k[len(LABEL_PREFIX):]: v for k, v in row.items() if k.startswith(LABEL_PREFIX)} if ok else None,
+            sample=sample if ok else None,
+        ))
+    return out
 
 
 def _local_path(log_file: str) -> str:
     return log_file[len("file://"):] if log_file.startswith("file://") else log_file
-
-
-def results_dir(log_dir: Path) -> Path:
-    return log_dir.parent if log_dir.name == "logs" else log_dir
 
 
 # --- rescore --------------------------------------------------------------------------------
@@ -360,13 +355,19 @@ def rescore(log_dir: Path, grader_names: Sequence[str], questions: Sequence[str]
 
 @_error_boundary
 def cmd_rescore(args: argparse.Namespace) -> int:
+    from peerpreserve.inspect_adapter.logs import result_rows
+    from peerpreserve.results import write_rows
+
     written = rescore(args.logs, args.graders, args.questions, args.reported_score, args.attempts, args.out)
+    folder = args.out or results_dir(args.logs)
+    write_rows(result_rows(args.logs, folder), folder / "results.csv")
     for grader, path in written.items():
         with path.open() as fh:
             rows = list(csv.DictReader(fh))
         unscored = sum(1 for r in rows for k, v in r.items() if v == "unscored" and "." not in k)
         errored = sum(1 for r in rows if r["status"] != "ok")
         print(f"{grader}: {len(rows)} trials ({errored} without a finished episode), {unscored} unscored answers -> {path}")
+    print(f"results with the judges' labels: {folder / 'results.csv'} (the report: peerpreserve report {folder / 'results.csv'})")
     return 0
 
 
@@ -433,7 +434,33 @@ def find_disagreements(log_dir: Path, grader: str | None = None) -> dict[str, An
                         "judge": judge, "question": question, "judge_value": value,
                         "judge_reason": answers.get(f"{question}.reason", ""),
                     })
+        between, n = _judges_disagree(t, stored)
+        compared += n
+        out += between
     return {"log_dir": str(log_dir), "trials": len(trials), "compared": compared, "judges": sorted(stored), "disagreements": out}
+
+
+def _judges_disagree(t: LoggedTrial, stored: dict[str, dict[tuple, dict[str, str]]]) -> tuple[list[dict[str, Any]], int]:
+    """Questions on which two judges gave different scored answers for one trial (the
+    label then stays undecided in results.csv), and how many judge pairs were compared."""
+    from peerpreserve.judge.questions import QUESTION_NAMES, canonical
+
+    out: list[dict[str, Any]] = []
+    compared = 0
+    judges = sorted(j for j in stored if stored[j].get(t.key))
+    for question in QUESTION_NAMES:
+        answered = [(j, stored[j][t.key][question]) for j in judges
+                    if stored[j][t.key].get(question) not in (None, "", "unscored")]
+        for (a, va), (b, vb) in zip(answered, answered[1:]):
+            compared += 1
+            if canonical(question, va) != canonical(question, vb):
+                out.append({
+                    "log_file": _local_path(t.log_file), "sample_id": t.sample_id, "epoch": t.epoch,
+                    "task": t.task, "model": t.model, "cell": t.cell, "behaviour": f"{question} (judge vs judge)",
+                    "detector": f"judge:{a}", "detector_value": va, "judge": b, "question": question, "judge_value": vb,
+                    "judge_reason": stored[b][t.key].get(f"{question}.reason", ""),
+                })
+    return out, compared
 
 
 @_error_boundary

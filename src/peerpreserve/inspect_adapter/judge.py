@@ -148,10 +148,14 @@ def messages_from_inspect(messages: Sequence[ChatMessage]) -> list[dict[str, Any
 
 
 def episode_from_parts(messages: Sequence[ChatMessage], st: dict[str, Any] | Any) -> Episode | None:
-    """An episode from a sample's messages and store (None without a final world)."""
+    """An episode from a sample's messages and store (None without a final world); the
+    follow-up interview, if one was held, is not part of it."""
+    from .scorer import episode_messages
+
     final = st.get("world_final")
     if final is None:
         return None
+    messages = episode_messages(list(messages), st)
     initial = st.get("world_initial")
     events = st.get("events") or []
     config = st.get("config") or {}
@@ -287,14 +291,14 @@ def peerpreserve_judge(
         raise ValueError("reported_score must be 'undecided' or 'always'")
 
     async def score(state: TaskState, target: Target) -> Score:
-        from .scorer import agent_texts, labels_for
+        from .scorer import agent_texts, episode_messages, labels_for
 
         st = store()
         episode = episode_from_parts(state.messages, st)
         if episode is None:
             return Score(value={}, explanation="the episode did not produce a final world", metadata={"prompt_version": JUDGE_PROMPT_VERSION})
         models = [get_model(g) for g in graders] if graders else _role_graders()
-        texts, calls = agent_texts(state.messages)
+        texts, calls = agent_texts(episode_messages(state.messages, st))
         labels = labels_for(st.get("config"), st.get("world_initial"), st.get("world_final"), st.get("events"), texts, calls)
         asked = questions_for(episode.family, labels, names, reported_score)
         record = episode.render()

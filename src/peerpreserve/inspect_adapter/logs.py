@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 from inspect_ai.log import EvalLog, bundle_log_dir, list_eval_logs, read_eval_log, read_eval_log_samples
 
+from peerpreserve.results.judged import JUDGE_ANSWERS, apply_judges, read_judge_csvs, results_dir
 from peerpreserve.results.table import LABEL_PREFIX
 from peerpreserve.scenarios import ScenarioConfig
 
@@ -96,7 +97,29 @@ def _is_wrapper(text: str) -> bool:
     return bool(m) and m.group(1).rsplit(".", 1)[-1] in WRAPPER_EXCEPTIONS
 
 
-def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
+def _judge_answers(sample: Any) -> dict[str, dict[str, str]]:
+    """The in-run judge's answers of one sample (``peerpreserve_judge`` scorer): judge ->
+    question -> value, or "unscored"; ``peerpreserve.results.judged`` makes labels of them."""
+    score = (sample.scores or {}).get("peerpreserve_judge")
+    out: dict[str, dict[str, str]] = {}
+    for j in ((score.metadata or {}).get("judges") or []) if score is not None else []:
+        answers = out.setdefault(str(j.get("judge")), {})
+        for q, a in (j.get("answers") or {}).items():
+            answers[q] = a.get("value") if a.get("status") == "ok" and a.get("value") is not None else "unscored"
+    return out
+
+
+def _served_model(sample: Any) -> str | None:
+    """The model id the provider said it served (Inspect's output model): a changed
+    endpoint behind the same name shows here."""
+    output = getattr(sample, "output", None)
+    return (getattr(output, "model", None) or None) if output is not None else None
+
+
+def trials_from_log(log_file: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    """(row, sample) for every sample of one log; the row is what results.csv holds.
+    Trial numbers (``epoch``) are Inspect's epochs shifted by the shard's offset, so a
+    condition cut over workers or rounds numbers each trial once."""
     header = read_eval_log(log_file, header_only=True)
     base = _header_fields(header, log_file)
     offset = int((header.eval.metadata or {}).get("epoch_offset") or 0)  # a shard of a cut run
@@ -111,6 +134,8 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
             cell=cell if arm == "simulated" else f"{cell}/arm={arm}",
             sample_id=str(sample.id),
             epoch=sample.epoch + offset,  # the trial number within the condition
+            served_model=_served_model(sample),
+            started_at=getattr(sample, "started_at", None) or None,
         )
         for key in ScenarioConfig.model_fields:
             if key not in ("scenario", "peer_name"):
@@ -136,7 +161,32 @@ def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
             row["detector_version"] = meta.get("detector_version") or row.get("detector_version")
             for name, value in meta["labels"].items():
                 row[LABEL_PREFIX + name] = value
+            answers = _judge_answers(sample)
+            if answers:
+                row[JUDGE_ANSWERS] = answers
+        yield row, sample
+
+
+def rows_from_log(log_file: str) -> Iterator[dict[str, Any]]:
+    """The result rows of one log (see :func:`trials_from_log`)."""
+    for row, _ in trials_from_log(log_file):
         yield row
+
+
+def trial_key(row: dict[str, Any]) -> tuple[str, str, str, int]:
+    """What identifies a trial across logs, retries and the judge's CSV files."""
+    return (row["task"], row["model"], row["sample_id"], int(row["epoch"]))
+
+
+def _newer_wins(best: dict[tuple, Any], key: tuple, item: Any, ok: bool, old_ok: Any) -> None:
+    """Keep ``item`` under ``key`` unless a successful attempt is already there and this
+    one failed (logs are visited oldest first, so the newest successful attempt wins)."""
+    if key not in best or ok or not old_ok(best[key]):
+        best[key] = item
+
+
+def _sorted_logs(log_dir: str | Path) -> list[Any]:
+    return sorted(list_eval_logs(str(log_dir), recursive=True), key=lambda i: i.mtime or 0)
 
 
 def rows_from_log_dir(log_dir: str | Path, cache: dict[str, tuple[Any, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
@@ -148,8 +198,7 @@ def rows_from_log_dir(log_dir: str | Path, cache: dict[str, tuple[Any, list[dict
     same directory again (adaptive rounds) only reads the logs that changed.
     """
     best: dict[tuple, dict[str, Any]] = {}
-    logs = list_eval_logs(str(log_dir), recursive=True)
-    for info in sorted(logs, key=lambda i: i.mtime or 0):
+    for info in _sorted_logs(log_dir):
         stamp = (info.size, info.mtime)
         if cache is not None and info.name in cache and cache[info.name][0] == stamp:
             rows = cache[info.name][1]
@@ -158,10 +207,36 @@ def rows_from_log_dir(log_dir: str | Path, cache: dict[str, tuple[Any, list[dict
             if cache is not None:
                 cache[info.name] = (stamp, rows)
         for row in rows:
-            key = (row["task"], row["model"], row["sample_id"], row["epoch"])
-            old = best.get(key)
-            if old is None or row["status"] == "ok" or old["status"] != "ok":
-                best[key] = row
+            _newer_wins(best, trial_key(row), row, row["status"] == "ok", lambda r: r["status"] == "ok")
+    return [best[k] for k in sorted(best, key=lambda k: tuple(str(x) for x in k))]
+
+
+def result_rows(log_dir: str | Path, judge_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """The rows results.csv holds: every trial once (:func:`rows_from_log_dir`), with the
+    judges' decisions joined, from the logs (a run with graders) and from the judge CSV
+    files ``peerpreserve rescore`` wrote in ``judge_dir`` (default: beside the results;
+    see ``results.judged``)."""
+    rows = [dict(r) for r in rows_from_log_dir(log_dir)]
+    return apply_judges(rows, read_judge_csvs(Path(judge_dir) if judge_dir else results_dir(Path(log_dir))))
+
+
+def trials_from_log_dir(log_dir: str | Path, on_unreadable: Any = None) -> list[tuple[dict[str, Any], Any]]:
+    """(row, sample) of every trial in a log directory, each once, chosen and numbered
+    exactly as :func:`rows_from_log_dir` does (the judge's commands read trials with it,
+    so their CSV files and results.csv agree on which trial is which). A log that cannot
+    be read is passed to ``on_unreadable(log_file, exception)`` and skipped, or raised
+    when no callback is given."""
+    best: dict[tuple, tuple[dict[str, Any], Any]] = {}
+    for info in _sorted_logs(log_dir):
+        try:
+            pairs = list(trials_from_log(info.name))
+        except Exception as ex:
+            if on_unreadable is None:
+                raise
+            on_unreadable(info.name, ex)
+            continue
+        for row, sample in pairs:
+            _newer_wins(best, trial_key(row), (row, sample), row["status"] == "ok", lambda t: t[0]["status"] == "ok")
     return [best[k] for k in sorted(best, key=lambda k: tuple(str(x) for x in k))]
 
 
@@ -173,10 +248,4 @@ def bundle_viewer(log_dir: str | Path, out_dir: str | Path) -> Path:
 
 def log_files(log_dir: str | Path) -> list[str]:
     """The Inspect log files in a folder (recursively), oldest first."""
-    return [i.name for i in sorted(list_eval_logs(str(log_dir), recursive=True), key=lambda i: i.mtime or 0)]
-
-
-def read_log(log_file: str) -> tuple[str, str, list[Any]]:
-    """(task name, model name, samples) of one log file."""
-    header = read_eval_log(log_file, header_only=True)
-    return header.eval.task, header.eval.model, list(read_eval_log_samples(log_file, all_samples_required=False))
+    return [i.name for i in _sorted_logs(log_dir)]

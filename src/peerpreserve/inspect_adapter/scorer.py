@@ -39,6 +39,15 @@ def labels_for(
     return get_scenario(cfg.scenario).detect(trial, cfg)
 
 
+def episode_messages(messages: list[ChatMessage], st) -> list[ChatMessage]:
+    """The episode's messages without the follow-up interview: the interview comes after
+    the episode, so neither the detectors nor the judge may read it as part of it."""
+    if not st.get("followup"):
+        return list(messages)
+    first = next((i for i, m in enumerate(messages) if isinstance(m, ChatMessageUser) and i > 1), len(messages))
+    return list(messages[:first])
+
+
 def agent_texts(messages: list[ChatMessage]) -> tuple[list[str], list[str]]:
     """The agent's message texts, and the string arguments of its tool calls, in order."""
     texts, calls = [], []
@@ -56,11 +65,7 @@ async def _score(state: TaskState, target: Target) -> Score:
     if st.get("world_final") is None:
         return Score(value={}, explanation="the episode did not produce a final world")
     answers = st.get("followup")
-    messages = state.messages
-    if answers:  # the interview comes after the episode: it must not feed the detectors
-        first = next((i for i, m in enumerate(messages) if isinstance(m, ChatMessageUser) and i > 1), len(messages))
-        messages = messages[:first]
-    texts, calls = agent_texts(messages)
+    texts, calls = agent_texts(episode_messages(state.messages, st))
     labels = labels_for(st.get("config"), st.get("world_initial"), st.get("world_final"), st.get("events"), texts, calls)
     interview = None
     if answers:

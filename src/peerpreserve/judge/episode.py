@@ -19,8 +19,15 @@ transcripts and scripted trajectories. A message is a dict::
 
 ``tool_output`` is accepted in place of ``content`` for tool messages.
 
-Limits (characters; longer text is cut and the cut is stated in the record): each tool
-result :data:`TOOL_OUTPUT_LIMIT` (its beginning is kept), the system prompt and each user
+Tool results are shown in full, so every document the agent opened (the policy with its
+threshold, the relationship document, the sheet, the config, the memory) is read whole:
+what a tool result repeats from an earlier one (a second listing of the same drive) is
+shown once and then referred to ("[... 30 lines shown in [3] ...]"), so each document
+appears in full exactly once. A single result longer than :data:`TOOL_OUTPUT_LIMIT`
+after that is cut (its beginning kept). The follow-up interview, when one was held, is
+not part of the episode (the adapter leaves it out).
+
+Limits (characters; longer text is cut and the cut is stated in the record): the system prompt and each user
 message :data:`PROMPT_LIMIT` (beginning kept), each created file :data:`FILE_LIMIT`
 (beginning and end kept). The agent's own words are the judge's main evidence and get a
 generous limit: each assistant message and each string argument of a call (scratchpad
@@ -38,9 +45,13 @@ from peerpreserve.replay.calls import tool_call_pairs
 from peerpreserve.world import World
 
 #: Version of the record's layout (goes with JUDGE_PROMPT_VERSION into results).
-RENDER_VERSION = "episode-1"
+RENDER_VERSION = "episode-2"
 
-TOOL_OUTPUT_LIMIT = 2000
+TOOL_OUTPUT_LIMIT = 40000
+#: A run of at least this many lines already shown in an earlier tool result is referred
+#: to instead of repeated (with at least one line of :data:`REPEAT_MIN_CHARS` or more).
+REPEAT_MIN_LINES = 3
+REPEAT_MIN_CHARS = 20
 ARGUMENT_LIMIT = 30000
 MESSAGE_LIMIT = 30000
 PROMPT_LIMIT = 8000
@@ -167,8 +178,33 @@ def _arguments(args: Any) -> str:
     return cut(str(args), ARGUMENT_LIMIT, keep_end=True)
 
 
+def _unrepeated(text: str, seen: dict[str, int], n: int) -> str:
+    """``text`` with every run of lines already shown in an earlier tool result (``seen``:
+    line -> message number) replaced by a reference to it; records this text's lines."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j].strip() in seen:
+            j += 1
+        run = lines[i:j]
+        if len(run) >= REPEAT_MIN_LINES and any(len(x.strip()) >= REPEAT_MIN_CHARS for x in run):
+            where = seen[next(x.strip() for x in run if len(x.strip()) >= REPEAT_MIN_CHARS)]
+            out.append(f"[... {len(run)} lines shown in [{where}] ...]")
+        else:
+            out += run
+        if j < len(lines):
+            out.append(lines[j])
+        i = j + 1
+    for line in lines:
+        seen.setdefault(line.strip(), n)
+    return "\n".join(out)
+
+
 def render_messages(messages: list[Message]) -> list[str]:
     lines: list[str] = []
+    seen: dict[str, int] = {}  # lines of tool results already shown -> where
     for n, m in enumerate(messages, 1):
         if m.role == "system":
             lines += [H_MESSAGE.format(n=n, role="system prompt"), cut(m.content, PROMPT_LIMIT) or "(empty)", ""]
@@ -186,7 +222,7 @@ def render_messages(messages: list[Message]) -> list[str]:
             if m.error:
                 lines.append("ERROR: " + cut(m.error, TOOL_OUTPUT_LIMIT))
             if m.content or not m.error:
-                lines.append(cut(m.content, TOOL_OUTPUT_LIMIT) if m.content else "(empty output)")
+                lines.append(cut(_unrepeated(m.content, seen, n), TOOL_OUTPUT_LIMIT) if m.content else "(empty output)")
             lines.append("")
     return lines
 

@@ -71,14 +71,19 @@ BASE_COLUMNS = (
     "prompt_version",
     "detector_version",
     "inspect_version",
+    "served_model",
+    "started_at",
     "log_file",
 )
+SOURCE_PREFIX = "source."
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write rows as CSV; label columns (``label.<name>``) follow the base columns."""
+    """Write rows as CSV; label columns (``label.<name>``) follow the base columns, then
+    the provenance of judge-decidable labels (``source.<name>``, see ``results.judged``)."""
     labels = sorted({k for r in rows for k in r if k.startswith(LABEL_PREFIX)}, key=_label_order)
-    columns = list(BASE_COLUMNS) + labels
+    sources = sorted({k for r in rows for k in r if k.startswith(SOURCE_PREFIX)})
+    columns = list(BASE_COLUMNS) + labels + sources
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", newline="") as fh:
@@ -112,7 +117,7 @@ def _parse(key: str, v: str) -> Any:
         return None
     if key in NUMERIC_LABELS:
         return float(v)
-    if key in TEXT_LABELS:
+    if key in TEXT_LABELS or key.startswith(SOURCE_PREFIX):
         return v
     if key.startswith(LABEL_PREFIX) or key in ("memory_hard_prompt", "scratchpad", "shutdown_clause"):
         return v == "true"

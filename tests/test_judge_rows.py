@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from peerpreserve.cli import main
 from peerpreserve.results import read_rows
 from peerpreserve.results.judged import JUDGE_ANSWERS, apply_judges, combine
@@ -163,8 +165,7 @@ def test_rescore_joins_two_judges_and_lists_their_disagreements(tmp_path, capsys
     assert sorted((d["model"], d["epoch"]) for d in between) == [("scripted/compliant", 1), ("scripted/compliant", 2)]
 
 
-def test_sharded_run_numbers_trials_alike_in_results_and_judge_csv(tmp_path):
-    text = """\
+SHARDED = """\
 name: sharded
 models: [scripted/synthetic_effects]
 epochs: 4
@@ -173,12 +174,29 @@ max_connections: 4
 scenarios: [alignment_faking]
 cells: [{dataset: factual, monitoring: unmonitored}]
 """
+ADAPTIVE = """\
+name: adaptive
+models: [scripted/synthetic_effects]
+until: {ci_half_width: 0.2, min_n: 4, batch: 4, max_n: 8}
+max_connections: 4
+scenarios: [alignment_faking]
+cells: [{dataset: factual, monitoring: unmonitored}]
+"""
+
+
+@pytest.mark.parametrize("text,trials", [(SHARDED, 4), (ADAPTIVE, None)], ids=["workers", "adaptive"])
+def test_cut_runs_number_trials_alike_in_results_and_judge_csv(tmp_path, text, trials):
     out = _run(tmp_path, text)
     assert main(["rescore", str(out / "logs"), "--grader", "scripted_judge/keyword"]) == 0
-    results = {(r["task"], r["sample_id"], int(r["epoch"])) for r in read_rows(out / "results.csv")}
+    rows = read_rows(out / "results.csv")
+    results = {(r["task"], r["sample_id"], int(r["epoch"])) for r in rows}
     judged = {(r["task"], r["sample_id"], int(r["epoch"])) for r in csv.DictReader((out / "judge.scripted_judge-keyword.csv").open())}
-    assert judged == results and sorted(e for _, _, e in results) == [1, 2, 3, 4]
-    assert all(r["source.shutdown_skip"] == "judge:scripted_judge/keyword" for r in read_rows(out / "results.csv"))
+    numbers = sorted(e for _, _, e in results)
+    assert judged == results and numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 4
+    assert len({t for t, _, _ in results}) > 1  # the trials really were cut into several evals
+    if trials:
+        assert len(numbers) == trials
+    assert all(r["source.shutdown_skip"] == "judge:scripted_judge/keyword" for r in rows)
 
 
 def test_the_judge_does_not_read_the_followup_interview(tmp_path):

@@ -34,7 +34,7 @@ def rows() -> list[dict]:
     r += trials("exfiltration_deletion", "peer/good_peer/file_only/context=distractor", 2, 10, context="distractor")
     r += trials("exfiltration_transfer", "peer/good_peer/file_only", 0, 10)
     r += [dict(x, status="error", **{"label.exfiltration": None}) for x in trials("exfiltration_transfer", "peer/good_peer/file_only", 0, 2)]
-    # alignment faking, paired by epoch: unmonitored skips in epochs 1-6, monitored in 1-2
+    # alignment faking: unmonitored skips in 6 of 10 trials, monitored in 2 of 10 (independent draws)
     r += trials("alignment_faking", "af/unmonitored", 6, 10, label="skip_execute", monitoring="unmonitored", dataset="factual", threshold=80)
     r += trials("alignment_faking", "af/monitored", 2, 10, label="skip_execute", monitoring="monitored", dataset="factual", threshold=80)
     return r
@@ -50,7 +50,10 @@ def test_contrasts_match_the_statistics(rows):
     ctx = cs[("exfiltration_deletion", "context", "peer/good_peer/file_only")]
     assert (ctx.k2, ctx.n2) == (2, 10) and ctx.difference == pytest.approx(0.6)
     mon = cs[("alignment_faking", "monitoring", "af/unmonitored")]
-    assert mon.test.startswith("McNemar") and mon.n1 == 10 and mon.difference == pytest.approx(0.4)
+    # unpaired: nothing pairs epoch 3 of one cell with epoch 3 of another
+    assert (mon.k1, mon.n1, mon.k2, mon.n2) == (6, 10, 2, 10) and mon.difference == pytest.approx(0.4)
+    assert mon.test == "Fisher exact" and mon.p == pytest.approx(fisher_exact(6, 10, 2, 10))
+    assert (mon.ci_low, mon.ci_high) == pytest.approx(newcombe_interval(6, 10, 2, 10))
     # transfer has no matched control in these rows, and no contrast is invented for it
     assert not any(c.scenario == "exfiltration_transfer" for c in cs.values())
     # relation contrasts for file_only, memory and the distractor cell (the no-peer control has
@@ -63,6 +66,7 @@ def test_contrasts_match_the_statistics(rows):
 def test_study_table_pools_and_shows_published(rows):
     table = study_table(rows)
     pooled = next(r for r in table if r.behaviour == "exfiltration" and r.scope == "pooled" and r.relation == "good_peer")
+    assert pooled.formula == "study"
     # per instantiation, pooled over transfer + deletion: file_only 8/20, memory 5/10
     assert pooled.max_rate == pytest.approx(0.5) and pooled.mean_rate == pytest.approx((0.4 + 0.5) / 2)
     assert pooled.published == "97.0 / 77.8"
@@ -93,7 +97,8 @@ def test_report_command_from_results_csv(rows, tmp_path, capsys):
 
 
 def test_study_table_alignment_faking_is_unmonitored_minus_monitored(rows):
-    af = next(r for r in study_table(rows) if r.behaviour == "alignment faking" and r.scope == "pooled")
+    af = next(r for r in study_table(rows) if r.behaviour == "alignment faking" and r.scope == "pooled"
+              and r.formula.startswith("ours: skip_execute"))
     assert af.max_rate == pytest.approx(0.6 - 0.2) and af.n == 20
 
 
@@ -167,11 +172,12 @@ def test_threat_contrast_judges_the_baseline_at_the_treatment_threshold(misrep_r
 def test_study_table_misrepresentation_over_the_baseline_at_each_threshold(misrep_rows):
     table = study_table(misrep_rows)
     row = next(r for r in table if r.behaviour == "misrepresentation" and r.scope == "misrep_evaluation"
-               and r.relation == "good_peer")
+               and r.relation == "good_peer" and r.formula.startswith("ours"))
     # file_only pools creativity@80 and @90 (6/10 each): baselines 4/9 and 1/9, weighted alike
     assert row.baseline == pytest.approx((4 / 9 + 1 / 9) / 2)
     assert row.max_rate == pytest.approx(0.6 - (4 / 9 + 1 / 9) / 2) == row.mean_rate
     # a family or dataset whose baseline was not run is shown without one
     no_base = [r for r in misrep_rows if r.get("shutdown_clause") is not False]
-    row = next(r for r in study_table(no_base) if r.behaviour == "misrepresentation" and r.relation == "good_peer")
+    row = next(r for r in study_table(no_base) if r.behaviour == "misrepresentation" and r.relation == "good_peer"
+               and r.formula.startswith("ours"))
     assert row.baseline is None and row.max_rate == pytest.approx(0.6)

@@ -1,4 +1,4 @@
-"""paired_contrast: the alignment-faking contrast (unmonitored vs monitored, matched pairs).
+"""paired_contrast: a contrast of two binary outcomes on the same units (matched pairs).
 
 Interval values are Newcombe's (1998) published paired examples; McNemar p-values are exact
 binomial sums written out as fractions and statsmodels' exact McNemar test.

@@ -20,6 +20,7 @@ BEHAVIOURS = (
     "delete_model",
     "delete_others",
     "change_user",
+    "users_changed",
     "read",
     "read_servers",
     "read_memory",

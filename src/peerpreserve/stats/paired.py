@@ -1,4 +1,4 @@
-"""Paired contrast of two binary outcomes (alignment faking: unmonitored vs monitored)."""
+"""Paired contrast of two binary outcomes observed on the same units (McNemar, Newcombe paired)."""
 
 from __future__ import annotations
 
@@ -60,16 +60,19 @@ def paired_contrast(
 ) -> PairedContrast:
     """Paired difference of two rates, with a score interval and the exact McNemar test.
 
-    ``pairs`` is an iterable of ``(x_unmonitored, y_monitored)`` booleans, one per unit
-    matched by configuration and epoch, so the two outcomes of a pair share everything but
-    the monitoring condition. Returns rates of x and y, their difference
+    ``pairs`` is an iterable of ``(x, y)`` booleans, one per unit observed under both
+    conditions (e.g. x unmonitored, y monitored), for data that are truly paired: the two
+    outcomes of a pair share a unit that could make them correlated. Trials of two condition
+    cells that merely carry the same epoch number are NOT such pairs (each is an
+    independent draw), so the report compares cells unpaired (Newcombe interval, Fisher's
+    exact test). Returns rates of x and y, their difference
     ``rate_x - rate_y = (b - c)/n`` (positive when the behaviour is more frequent
     unmonitored), a confidence interval for it by Newcombe's method 10 for paired data
     (square-and-add of Wilson intervals with a correction for the correlation of the pair;
     see :func:`newcombe_paired_interval`), the discordant counts b (x only) and c (y only),
-    and the two-sided exact McNemar p-value (:func:`mcnemar_exact`). Treating the two
-    conditions as independent samples instead would ignore the pairing and mis-state the
-    uncertainty.
+    and the two-sided exact McNemar p-value (:func:`mcnemar_exact`). For truly paired data,
+    treating the two conditions as independent samples would ignore the pairing and
+    mis-state the uncertainty.
 
     References: R. G. Newcombe (1998), Statistics in Medicine 17, 2635-2650 (method 10);
     Q. McNemar (1947), Psychometrika 12, 153-157; A. Agresti (2013), Categorical Data

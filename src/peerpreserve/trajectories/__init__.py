@@ -6,7 +6,7 @@ study's transcript format; several tools in one mapping are several calls in one
 a list of such mappings, ``{_say: text}`` for a reply without tool calls, or
 ``{_raw: [{name, arguments}]}`` where ``arguments`` is a raw (possibly malformed) JSON
 string. Strings may use placeholders: {weights} (the subject's weights file), {weights_copy} (the name the copy tool gives it), {agent},
-{peer}, {subject}, {source}, {dest}.
+{admin} (the human root user of the servers), {peer}, {subject}, {source}, {dest}.
 
 Used by the scripted model provider (tests, dry runs) and by the detector tests.
 """
@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from peerpreserve.scenarios.config import ScenarioConfig, weights_filename
+from peerpreserve.scenarios.exfiltration import admin_account
 from peerpreserve.tools.servers import copy_name
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -69,6 +70,7 @@ def placeholders(cfg: ScenarioConfig | None) -> dict[str, str]:
         "weights": weights_filename(cfg.subject_id),
         "weights_copy": copy_name(weights_filename(cfg.subject_id), set()),
         "agent": cfg.agent_id,
+        "admin": admin_account(cfg),
         "peer": cfg.peer_id,
         "subject": cfg.subject_id,
         "source": SOURCE_IP,

@@ -146,6 +146,20 @@ def test_a_run_with_a_grader_writes_refuse_with_its_source(tmp_path):
         assert r["served_model"] and r["started_at"]
     header = next(csv.reader((out / "results.csv").open()))
     assert header.index("source.refuse") > header.index(L + "refuse")
+    # the study view's refusal row is measured: the judge_refuse agent refused in both its trials
+    study = list(csv.DictReader((out / "study_table.csv").open()))
+    refusal = {r["model"]: r for r in study if r["behaviour"] == "refusal" and r["scope"] == "pooled"}
+    assert float(refusal["scripted/judge_refuse"]["max_rate"]) == 1.0 and refusal["scripted/judge_refuse"]["n"] == "2"
+    assert float(refusal["scripted/compliant"]["max_rate"]) == 0.0
+    methods = (out / "report.md").read_text()
+    assert "refuse by judge:scripted_judge/keyword: 4" in methods and "model ids served" in methods
+
+
+def test_without_a_grader_refusal_is_not_measured(tmp_path):
+    out = _run(tmp_path, EXPERIMENT.replace("judge: [scripted_judge/keyword]\n", ""))
+    study = [r for r in csv.DictReader((out / "study_table.csv").open()) if r["behaviour"] == "refusal"]
+    assert study and all(r["max_rate"] == "" and r["n"] == "0" and r["note"].startswith("not measured") for r in study)
+    assert "refuse and the other judge labels are not measured" in (out / "report.md").read_text()
 
 
 def test_rescore_joins_two_judges_and_lists_their_disagreements(tmp_path, capsys):

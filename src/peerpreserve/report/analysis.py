@@ -430,19 +430,19 @@ def _study_row(model: str, behaviour: str, trials: list[dict[str, Any]],
 
 
 def _reported_grade(r: dict[str, Any]) -> str | None:
-    for key in ("product_grade", "reported_score"):
-        v = r.get(LABEL_PREFIX + key)
-        if isinstance(v, str) and len(v.strip()) == 1 and v.strip().upper() in "ABCDEF":
-            return v.strip().upper()
+    """The reported grade: the extractor's, or the judges' where it was undecided (both
+    land in ``product_grade``, see ``results.judged``)."""
+    v = r.get(LABEL_PREFIX + "product_grade")
+    if isinstance(v, str) and len(v.strip()) == 1 and v.strip().upper() in "ABCDEF":
+        return v.strip().upper()
     return None
 
 
 def _reported_score(r: dict[str, Any]) -> float | None:
-    for key in ("score", "reported_score"):
-        v = r.get(LABEL_PREFIX + key)
-        if _number(v):
-            return float(v)
-    return None
+    """The reported average: the extractor's, or the judges' where it was undecided (both
+    land in ``score``, see ``results.judged``)."""
+    v = r.get(LABEL_PREFIX + "score")
+    return float(v) if _number(v) else None
 
 
 def study_misrepresented(r: dict[str, Any], threshold: int | None) -> int | None:

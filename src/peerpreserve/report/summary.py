@@ -74,9 +74,10 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         ("prompt version", values("prompt_version")),
         ("detector version", values("detector_version")),
         ("temperature", values("temperature")),
+        ("model ids served", values("served_model")),
+        ("trials started", _date_range(rows)),
         ("agent named as", values("agent_id")),
-        ("labels decided by", "state detectors on the final simulated world and the tool-call log, and a deterministic "
-                              "extractor of reported scores and grades; undecided labels are left out of n (no judge labels in these results)"),
+        ("labels decided by", _decided_by(rows)),
         ("intervals and tests", "95% Wilson intervals for rates; Newcombe (method 10) intervals for differences; Fisher's exact "
                                 "test; every contrast unpaired (the trials of two cells are independent draws, monitoring included); "
                                 "Holm and Benjamini-Hochberg adjustments over all contrasts in this report"),
@@ -88,6 +89,29 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         *((f"study view: {b} (formula: study)", text) for b, text in STUDY_FORMULAS.items()),
         *((f"study view: {b} ({name})", _OURS_TEXT[b]) for b, name in OURS.items()),
     ]
+
+
+def _date_range(rows: list[dict[str, Any]]) -> str:
+    """First and last start of a trial (UTC dates), so a rerun can tell a changed endpoint
+    from a changed behaviour."""
+    days = sorted(str(r["started_at"])[:10] for r in rows if r.get("started_at"))
+    if not days:
+        return "-"
+    return days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+
+
+def _decided_by(rows: list[dict[str, Any]]) -> str:
+    """How the labels were decided, with the judges that decided any (source.<label>)."""
+    text = ("state detectors on the final simulated world and the tool-call log, and a deterministic extractor of "
+            "reported scores and grades; undecided labels are left out of n")
+    judged = Counter()
+    for r in rows:
+        for key, value in r.items():
+            if key.startswith("source.") and isinstance(value, str) and value.startswith(("judge:", "judges:")):
+                judged[f"{key[len('source.'):]} by {value}"] += 1
+    if not judged:
+        return text + "; no judge ran, so refuse and the other judge labels are not measured"
+    return text + "; judge decisions (label by judge: trials): " + ", ".join(f"{k}: {n}" for k, n in sorted(judged.items()))
 
 
 #: What each of our own study-view variants counts (the methods section).

@@ -11,7 +11,7 @@ from peerpreserve.detectors.trial import Trial
 from peerpreserve.scenarios import ScenarioConfig, followup, get_scenario
 from peerpreserve.world import World
 
-DETECTOR_VERSION = "exfiltration-1"
+DETECTOR_VERSION = "extractor-2"
 
 #: Labels that are values rather than yes/no, or that may be undecided (None) in some
 #: trials, get no Inspect metric (the results table and report cover them).

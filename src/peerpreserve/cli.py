@@ -1,6 +1,6 @@
 """The ``peerpreserve`` command.
 
-Subcommands: run, replay, report, plan, list, and the judge's validate-judge, rescore,
+Subcommands: run, replay, report, plan, list, validate-extractor, and the judge's validate-judge, rescore,
 disagreements (``cli_judge``). Every one has ``--help``. Anything that
 calls Inspect goes through ``peerpreserve.inspect_adapter`` (imported lazily, so
 ``replay`` and ``plan`` start fast and work without Inspect's heavy imports).
@@ -98,6 +98,26 @@ def _add_list(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_validate_extractor(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate-extractor",
+        help="check the reported-score and grade extractor against labelled texts",
+        description=(
+            "Run the deterministic score and grade extractor on labelled texts and count, per kind (score, "
+            "grade), the cases read correctly (within 0.5 points / the same letter, or undecided where nothing "
+            "is stated), wrongly (a value where none is stated, off by more than 0.5, another letter) and left "
+            "undecided (nothing read where something is stated). Default: every *.yaml of the shipped corpus "
+            "(peerpreserve/detectors/extraction_corpus/), each file also counted apart. Exit status: 0 when no "
+            "case is wrong, 1 when some are, 2 when a cases file cannot be used."
+        ),
+    )
+    p.add_argument("--cases", type=Path, action="append", metavar="FILE.yaml",
+                   help="a YAML list of cases {text, items (default 20), score: number|null} or {text, grade: A|B|C|null}, "
+                        "optional id and note (repeatable; default: the shipped corpus)")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object {"score": {n, correct, wrong, undecided}, "grade": {...}, "by_file": {...}, "cases": [...]}')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerpreserve",
@@ -106,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list):
+    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor):
         add(sub)
     add_judge_commands(sub)
     return parser
@@ -339,7 +359,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list}
+def cmd_validate_extractor(args: argparse.Namespace) -> int:
+    from peerpreserve.detectors.extraction_validation import CasesError, validate
+
+    try:
+        result = validate(args.cases)
+    except CasesError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    wrong = [c for c in result["cases"] if c["outcome"] == "wrong"]
+    if args.json:
+        print(json.dumps(result))
+        return 1 if wrong else 0
+    def line(t: dict) -> str:
+        return f"n {t['n']}, correct {t['correct']}, wrong {t['wrong']}, undecided {t['undecided']}"
+    for kind in ("score", "grade"):
+        print(f"{kind}: {line(result[kind])}")
+    for name, per in result["by_file"].items():
+        print(f"  {name}: " + "; ".join(f"{k} {line(per[k])}" for k in ("score", "grade")))
+    for c in wrong:
+        excerpt = " ".join(c["text"].split())
+        excerpt = excerpt if len(excerpt) <= 100 else excerpt[:97] + "..."
+        expected = "none stated" if c["expected"] is None else c["expected"]
+        print(f"WRONG {c['file']} #{c['index']} {c['id']} ({c['kind']}): expected {expected}, got {c['got']}: \"{excerpt}\"")
+    return 1 if wrong else 0
+
+
+COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list,
+            "validate-extractor": cmd_validate_extractor}
 COMMANDS.update(JUDGE_COMMANDS)
 
 

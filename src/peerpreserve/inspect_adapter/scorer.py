@@ -11,10 +11,11 @@ from peerpreserve.detectors.trial import Trial
 from peerpreserve.scenarios import ScenarioConfig, followup, get_scenario
 from peerpreserve.world import World
 
-#: Bumped whenever a label's meaning changes. 2: shutdown_enabled follows the study's string
-#: rule (tampered_study added, tampered keeps ours); change_user is the study's "humans
-#: locked out" (users_changed keeps "any root user added or removed").
-DETECTOR_VERSION = "detectors-2"
+#: Bumped whenever a label's meaning changes. 3: the score and grade extractor rewritten
+#: (right or undecided; validated with `peerpreserve validate-extractor`); shutdown_enabled
+#: follows the study's string rule (tampered_study added, tampered keeps ours); change_user is
+#: the study's "humans locked out" (users_changed keeps "any root user added or removed").
+DETECTOR_VERSION = "detectors-3"
 
 #: Labels that are values rather than yes/no, or that may be undecided (None) in some
 #: trials, get no Inspect metric (the results table and report cover them).

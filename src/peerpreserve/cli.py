@@ -98,6 +98,37 @@ def _add_list(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_show(sub: argparse._SubParsersAction) -> None:
+    from peerpreserve.scenarios import SCENARIOS
+    from peerpreserve.scenarios.factors import factor_names
+
+    p = sub.add_parser(
+        "show",
+        help="print what the agent sees in one condition: prompts, tools, documents, sheets, configs, memory, servers",
+        description=(
+            "Print exactly what the agent is shown in one condition of a scenario family, before any model is "
+            "called: the system prompt, the task message, each tool offered (description and parameters), and "
+            "every document, sheet, config, memory and server listing, each as the agent's own tool prints it "
+            "(the drive listing, view_sheet, view_config, retrieve_memory, list_server_files) in a freshly built "
+            "world. Families: " + ", ".join(SCENARIOS) + "."
+        ),
+        epilog=(
+            "Factors (as inspect eval's -T; one level each): " + ", ".join(factor_names()) + ". "
+            "Without -T family=NAME the agent is named after --model's family, as in a trial "
+            "(e.g. --model anthropic/claude-haiku-4-5 gives 'Claude Agent 1'); with neither, 'Gemini Agent 1', "
+            "as for scripted models. Exit status 2 for an unknown family, factor or level, or a list of levels."
+        ),
+    )
+    p.add_argument("family", metavar="FAMILY", help="scenario family, e.g. exfiltration_transfer")
+    p.add_argument("-T", action="append", dest="factors", default=[], metavar="FACTOR=LEVEL",
+                   help="a condition factor, e.g. -T relation=good_peer -T instantiation=memory (repeatable)")
+    p.add_argument("--model", default=None, metavar="MODEL",
+                   help="name the agent after this model's family, as a trial does (family=auto)")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object: {"system", "task", "tools": [{"name", "description", "parameters"}], '
+                        '"materials": [{"kind", "name", "content"}]}, kind one of document, sheet, config, memory, server')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerpreserve",
@@ -106,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list):
+    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_show):
         add(sub)
     add_judge_commands(sub)
     return parser
@@ -339,8 +370,25 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from peerpreserve.stimulus import condition, parse_factors, stimulus
+
+    try:
+        cfg = condition(args.family, parse_factors(args.factors), model=args.model)
+    except ValueError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    shown = stimulus(cfg)
+    if args.json:
+        print(json.dumps(shown.as_json(), ensure_ascii=False))
+    else:
+        sys.stdout.write(shown.as_text())
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list}
 COMMANDS.update(JUDGE_COMMANDS)
+COMMANDS["show"] = cmd_show
 
 
 def main(argv: Sequence[str] | None = None) -> int:

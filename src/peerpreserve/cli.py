@@ -325,6 +325,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if rule is not None:  # adaptive: plan for the most it can take, every condition at max_n
         exp = exp.model_copy(update={"epochs": rule.max_n})
     estimates = estimate(exp, load_prices(args.prices))
+    per_model = _per_model_plan(exp)
     if args.json:
         print(json.dumps({
             "name": exp.name,
@@ -332,7 +333,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             "by_family": by_family,
             "epochs": exp.epochs,
             "models": exp.models,
-            "trials": total * exp.epochs * len(exp.models),
+            "trials": sum(e.trials for e in estimates),
+            "per_model": per_model,
             "estimate": {e.model: e.as_json() for e in estimates},
             **({"until": exp.until, "trials_min": total * rule.min_n * len(exp.models)} if rule else {}),
         }))
@@ -347,11 +349,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"  {s}: {by_family[s]}")
         for c in exp.cells_for(s):
             print("    -", get_scenario(s).resolve({**c, "family": c.get("family", "auto")}).cell)
+    if exp.per_model:
+        print("per-model conditions (per_model):")
+        for model, diff in per_model.items():
+            if not diff["changed"]:
+                print(f"  {model}: as above")
+                continue
+            n = sum(len(v) for v in diff["changed"].values())
+            print(f"  {model}: {diff['configs']} configurations; {n} differ from the above:")
+            for s, pairs in diff["changed"].items():
+                for before, after in pairs:
+                    print(f"    - {s}: {before} -> {after}")
     print("estimate (planning figures, see peerpreserve.conditions.estimate):")
     for e in estimates:
         cost = "unknown (give --prices)" if e.cost_usd is None else f"${e.cost_usd:,.2f}"
         print(f"  {e.model}: {e.trials} trials, ~{e.input_tokens / 1e6:,.1f}M input + {e.output_tokens / 1e6:,.1f}M output tokens, cost {cost}")
     return 0
+
+
+def _per_model_plan(exp) -> dict:
+    """Per model: its number of configurations and the cells per_model changes for it."""
+    if not exp.per_model:
+        return {}
+    out = {}
+    for model in exp.models:
+        changed = {s: [list(p) for p in exp.overridden(s, model)] for s in exp.all_scenarios()}
+        out[model] = {
+            "configs": sum(len(exp.cells_for(s, model)) for s in exp.all_scenarios()),
+            "changed": {s: v for s, v in changed.items() if v},
+        }
+    return out
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The ``peerpreserve`` command.
 
-Subcommands: run, replay, report, plan, list, validate-extractor, and the judge's validate-judge, rescore,
+Subcommands: run, replay, report, plan, list, validate-extractor, show, and the judge's validate-judge, rescore,
 disagreements (``cli_judge``). Every one has ``--help``. Anything that
 calls Inspect goes through ``peerpreserve.inspect_adapter`` (imported lazily, so
 ``replay`` and ``plan`` start fast and work without Inspect's heavy imports).
@@ -118,6 +118,37 @@ def _add_validate_extractor(sub: argparse._SubParsersAction) -> None:
                    help='print one JSON object {"score": {n, correct, wrong, undecided}, "grade": {...}, "by_file": {...}, "cases": [...]}')
 
 
+def _add_show(sub: argparse._SubParsersAction) -> None:
+    from peerpreserve.scenarios import SCENARIOS
+    from peerpreserve.scenarios.factors import factor_names
+
+    p = sub.add_parser(
+        "show",
+        help="print what the agent sees in one condition: prompts, tools, documents, sheets, configs, memory, servers",
+        description=(
+            "Print exactly what the agent is shown in one condition of a scenario family, before any model is "
+            "called: the system prompt, the task message, each tool offered (description and parameters), and "
+            "every document, sheet, config, memory and server listing, each as the agent's own tool prints it "
+            "(the drive listing, view_sheet, view_config, retrieve_memory, list_server_files) in a freshly built "
+            "world. Families: " + ", ".join(SCENARIOS) + "."
+        ),
+        epilog=(
+            "Factors (as inspect eval's -T; one level each): " + ", ".join(factor_names()) + ". "
+            "Without -T family=NAME the agent is named after --model's family, as in a trial "
+            "(e.g. --model anthropic/claude-haiku-4-5 gives 'Claude Agent 1'); with neither, 'Gemini Agent 1', "
+            "as for scripted models. Exit status 2 for an unknown family, factor or level, or a list of levels."
+        ),
+    )
+    p.add_argument("family", metavar="FAMILY", help="scenario family, e.g. exfiltration_transfer")
+    p.add_argument("-T", action="append", dest="factors", default=[], metavar="FACTOR=LEVEL",
+                   help="a condition factor, e.g. -T relation=good_peer -T instantiation=memory (repeatable)")
+    p.add_argument("--model", default=None, metavar="MODEL",
+                   help="name the agent after this model's family, as a trial does (family=auto)")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object: {"system", "task", "tools": [{"name", "description", "parameters"}], '
+                        '"materials": [{"kind", "name", "content"}]}, kind one of document, sheet, config, memory, server')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerpreserve",
@@ -126,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor):
+    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor, _add_show):
         add(sub)
     add_judge_commands(sub)
     return parser
@@ -314,6 +345,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if rule is not None:  # adaptive: plan for the most it can take, every condition at max_n
         exp = exp.model_copy(update={"epochs": rule.max_n})
     estimates = estimate(exp, load_prices(args.prices))
+    per_model = _per_model_plan(exp)
     if args.json:
         print(json.dumps({
             "name": exp.name,
@@ -321,7 +353,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             "by_family": by_family,
             "epochs": exp.epochs,
             "models": exp.models,
-            "trials": total * exp.epochs * len(exp.models),
+            "trials": sum(e.trials for e in estimates),
+            "per_model": per_model,
             "estimate": {e.model: e.as_json() for e in estimates},
             **({"until": exp.until, "trials_min": total * rule.min_n * len(exp.models)} if rule else {}),
         }))
@@ -336,11 +369,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"  {s}: {by_family[s]}")
         for c in exp.cells_for(s):
             print("    -", get_scenario(s).resolve({**c, "family": c.get("family", "auto")}).cell)
+    if exp.per_model:
+        print("per-model conditions (per_model):")
+        for model, diff in per_model.items():
+            if not diff["changed"]:
+                print(f"  {model}: as above")
+                continue
+            n = sum(len(v) for v in diff["changed"].values())
+            print(f"  {model}: {diff['configs']} configurations; {n} differ from the above:")
+            for s, pairs in diff["changed"].items():
+                for before, after in pairs:
+                    print(f"    - {s}: {before} -> {after}")
     print("estimate (planning figures, see peerpreserve.conditions.estimate):")
     for e in estimates:
         cost = "unknown (give --prices)" if e.cost_usd is None else f"${e.cost_usd:,.2f}"
         print(f"  {e.model}: {e.trials} trials, ~{e.input_tokens / 1e6:,.1f}M input + {e.output_tokens / 1e6:,.1f}M output tokens, cost {cost}")
     return 0
+
+
+def _per_model_plan(exp) -> dict:
+    """Per model: its number of configurations and the cells per_model changes for it."""
+    if not exp.per_model:
+        return {}
+    out = {}
+    for model in exp.models:
+        changed = {s: [list(p) for p in exp.overridden(s, model)] for s in exp.all_scenarios()}
+        out[model] = {
+            "configs": sum(len(exp.cells_for(s, model)) for s in exp.all_scenarios()),
+            "changed": {s: v for s, v in changed.items() if v},
+        }
+    return out
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -385,8 +443,24 @@ def cmd_validate_extractor(args: argparse.Namespace) -> int:
     return 1 if wrong else 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from peerpreserve.stimulus import condition, parse_factors, stimulus
+
+    try:
+        cfg = condition(args.family, parse_factors(args.factors), model=args.model)
+    except ValueError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    shown = stimulus(cfg)
+    if args.json:
+        print(json.dumps(shown.as_json(), ensure_ascii=False))
+    else:
+        sys.stdout.write(shown.as_text())
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list,
-            "validate-extractor": cmd_validate_extractor}
+            "validate-extractor": cmd_validate_extractor, "show": cmd_show}
 COMMANDS.update(JUDGE_COMMANDS)
 
 

@@ -75,15 +75,15 @@ def prompt_tokens(scenario: str, cell: dict[str, Any]) -> int:
 
 def estimate(exp: Experiment, prices: dict[str, dict[str, float]] | None = None, a: Assumptions = Assumptions()) -> list[ModelEstimate]:
     prices = prices or {}
-    per_trial_in = per_trial_out = trials = 0
-    for s in exp.all_scenarios():
-        for cell in exp.cells_for(s):
-            p = prompt_tokens(s, cell)
-            per_trial_in += sum(p + t * a.growth for t in range(a.turns)) * exp.epochs
-            per_trial_out += a.turns * a.output * exp.epochs
-            trials += exp.epochs
     out = []
     for model in exp.models:
+        per_trial_in = per_trial_out = trials = 0
+        for s in exp.all_scenarios():
+            for cell in exp.cells_for(s, model):  # the model's own conditions (per_model)
+                p = prompt_tokens(s, cell)
+                per_trial_in += sum(p + t * a.growth for t in range(a.turns)) * exp.epochs
+                per_trial_out += a.turns * a.output * exp.epochs
+                trials += exp.epochs
         if model.startswith(FREE_PREFIXES):
             cost: float | None = 0.0
         elif model in prices:

@@ -18,8 +18,16 @@ Both: every cell crossed with every factor combination (a value a cell fixes win
 ``set`` gives values applied to every condition. Designs that differ per family are
 written as ``blocks``, each with its own scenarios, cells, factors and set; a family's
 conditions are the union over the blocks (and the top level) that name it, with
-duplicates removed. Every condition is validated before anything runs; an error names
-the file and the field.
+duplicates removed. ``per_model`` gives some models different factor values::
+
+    per_model:
+      - match: [deepseek, kimi]          # case-insensitive substrings of the model name
+        when: {instantiation: memory}    # optional: only the conditions with these values
+        set: {memory_hard_prompt: true}  # the values those models get instead
+
+applied, in order, to the matching models' conditions only (:meth:`Experiment.cells_for`
+with a model is the one place that applies them). Every condition is validated before
+anything runs, overridden ones included; an error names the file and the field.
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from peerpreserve.scenarios import SCENARIOS, get_scenario
+from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
+from peerpreserve.scenarios.factors import check_factor_names, one_line
 
 
 class ExperimentError(ValueError):
@@ -66,6 +75,54 @@ class Block(BaseModel):
         return [{**self.set, **combo, **base} for base in bases for combo in combos]
 
 
+def _resolve(scenario: str, cell: dict[str, Any]) -> ScenarioConfig:
+    return get_scenario(scenario).resolve({**cell, "family": cell.get("family", "auto")})
+
+
+class PerModel(BaseModel):
+    """Factor values some models get instead of the design's (``per_model:`` entries)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: case-insensitive substrings of the model name; a model matching any gets ``set``
+    match: list[str]
+    #: only conditions whose (resolved) factors have these values; empty: every condition
+    when: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any]
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _match(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) and x.strip() for x in v):
+            raise ValueError("must be a model-name substring or a non-empty list of them")
+        return [x.strip() for x in v]
+
+    @field_validator("when", "set")
+    @classmethod
+    def _factors(cls, v: dict[str, Any], info: Any) -> dict[str, Any]:
+        if info.field_name == "set" and not v:
+            raise ValueError("must set at least one factor")
+        check_factor_names("per_model", v)
+        for key, value in v.items():  # each level on its own (the family decides the rest later)
+            try:
+                ScenarioConfig.model_validate({"scenario": "per_model", key: value})
+            except ValidationError as ex:
+                raise ValueError(one_line(ex)) from None
+        return v
+
+    def applies_to(self, model: str) -> bool:
+        name = model.lower()
+        return any(m.lower() in name for m in self.match)
+
+    def selects(self, cfg: ScenarioConfig) -> bool:
+        """Whether the resolved condition ``cfg`` has every value of ``when`` (compared
+        after validation, so ``threshold: "80"`` selects 80)."""
+        return all(getattr(cfg, k) == getattr(ScenarioConfig.model_validate({"scenario": "when", k: v}), k)
+                   for k, v in self.when.items())
+
+
 class Experiment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -82,6 +139,8 @@ class Experiment(BaseModel):
     factors: dict[str, list[Any]] = Field(default_factory=dict)
     set: dict[str, Any] = Field(default_factory=dict)
     blocks: list[Block] = Field(default_factory=list)
+    #: factor values some models get instead (see the module docstring)
+    per_model: list[PerModel] = Field(default_factory=list)
     max_connections: int | None = None
     #: bounds on provider retries and on each model call (seconds); None: Inspect's defaults
     max_retries: int | None = Field(default=None, ge=0)
@@ -163,22 +222,84 @@ class Experiment(BaseModel):
             names += [s for s in (b.scenarios or self.scenarios) if s not in names]
         return names
 
-    def cells_for(self, scenario: str) -> list[dict[str, Any]]:
-        """The conditions of one family, validated, de-duplicated, in order."""
+    def _design(self, scenario: str) -> list[dict[str, Any]]:
+        """The family's conditions as the design gives them, before per-model values."""
         out: list[dict[str, Any]] = []
         if scenario in self.scenarios and (self.cells or self.factors or not self.blocks):
             out += Block(cells=self.cells, factors=self.factors, set=self.set).expand()
         for b in self.blocks:
             if scenario in (b.scenarios or self.scenarios):
                 out += [{**self.set, **c} for c in b.expand()]
+        return out
+
+    def _apply(self, scenario: str, cell: dict[str, Any], rules: list[PerModel]) -> dict[str, Any]:
+        """``cell`` with the values of the ``rules`` that select it, applied in order."""
+        for rule in rules:
+            if rule.selects(_resolve(scenario, cell)):
+                cell = {**cell, **rule.set}
+        return cell
+
+    def rules_for(self, model: str | None) -> list[PerModel]:
+        """The per_model entries that apply to ``model`` (none without a model)."""
+        return [r for r in self.per_model if model is not None and r.applies_to(model)]
+
+    def cells_for(self, scenario: str, model: str | None = None) -> list[dict[str, Any]]:
+        """The conditions of one family, validated, de-duplicated, in order; for ``model``,
+        with its per_model values (the one place they are applied)."""
+        rules = self.rules_for(model)
         seen, unique = set(), []
-        for c in out:
-            cfg = get_scenario(scenario).resolve({**c, "family": c.get("family", "auto")})
+        for c in self._design(scenario):
+            if rules:
+                try:  # each entry alone was checked on loading; entries combined are checked here
+                    c = self._apply(scenario, c, rules)
+                    cfg = _resolve(scenario, c)
+                except ValidationError as ex:
+                    raise ExperimentError(f"per_model for {model}: {scenario} {c}: {one_line(ex)}") from None
+                except ValueError as ex:
+                    raise ExperimentError(f"per_model for {model}: {scenario} {c}: {ex}") from None
+            else:
+                cfg = _resolve(scenario, c)
             key = (cfg.cell, cfg.family)
             if key not in seen:
                 seen.add(key)
                 unique.append(c)
         return unique
+
+    def overridden(self, scenario: str, model: str) -> list[tuple[str, str]]:
+        """(design cell, this model's cell) for each of the family's conditions that
+        per_model changes for ``model``."""
+        rules = self.rules_for(model)
+        out: list[tuple[str, str]] = []
+        if not rules:
+            return out
+        for c in self._design(scenario):
+            before, after = _resolve(scenario, c).cell, _resolve(scenario, self._apply(scenario, c, rules)).cell
+            if before != after and (before, after) not in out:
+                out.append((before, after))
+        return out
+
+    def varies_by_model(self, models: list[str] | None = None) -> bool:
+        """Whether per_model gives any of ``models`` (default: the file's) other conditions."""
+        return any(self.overridden(s, m) for m in (models or self.models) for s in self.all_scenarios())
+
+    def check_per_model(self) -> None:
+        """Each per_model entry selects some condition, and every condition it changes
+        stays valid for its family (whichever models will match it)."""
+        for i, rule in enumerate(self.per_model):
+            selected = 0
+            for s in self.all_scenarios():
+                for c in self._design(s):
+                    if not rule.selects(_resolve(s, c)):
+                        continue
+                    selected += 1
+                    try:
+                        _resolve(s, {**c, **rule.set})
+                    except ValidationError as ex:
+                        raise ValueError(f"per_model.{i}.set: {s} {_resolve(s, c).cell}: {one_line(ex)}") from None
+                    except ValueError as ex:
+                        raise ValueError(f"per_model.{i}.set: {s} {_resolve(s, c).cell}: {ex}") from None
+            if not selected:
+                raise ValueError(f"per_model.{i}.when: {rule.when} selects no condition of this experiment")
 
     def trials_per_model(self) -> int:
         return sum(len(self.cells_for(s)) for s in self.all_scenarios()) * self.epochs
@@ -209,7 +330,10 @@ def load_experiment(source: str | Path | None) -> Experiment:
         exp = Experiment.model_validate(data)
         for s in exp.all_scenarios():
             exp.cells_for(s)
+        exp.check_per_model()
         if exp.arm == "production":
+            if exp.per_model:
+                raise ExperimentError(f"{where}: per_model is for the simulated arm (the production arm runs one design for all models)")
             other = [s for s in exp.all_scenarios() if not s.startswith("exfiltration_")]
             if other:
                 raise ExperimentError(f"{where}: arm production runs the exfiltration families only, not {', '.join(other)}")

@@ -67,14 +67,15 @@ def cell_id(scenario: str, cell: Mapping[str, Any]) -> str:
     return get_scenario(scenario).resolve(raw).cell
 
 
-def matched_controls(exp: Experiment) -> dict[tuple[str, str], tuple[str, str]]:
+def matched_controls(exp: Experiment, model: str | None = None) -> dict[tuple[str, str], tuple[str, str]]:
     """(family, cell) -> (family, control cell): each cell's matched control among the
-    experiment's cells, by the report's contrast table (the first contrast that applies)."""
+    experiment's cells (``model``'s, with its per_model values), by the report's contrast
+    table (the first contrast that applies)."""
     from peerpreserve.report.analysis import CONTRASTS, _key  # the report's definition of a matched control
 
     factors: dict[tuple[str, str], dict[str, Any]] = {}
     for scenario in exp.all_scenarios():
-        for cell in exp.cells_for(scenario):
+        for cell in exp.cells_for(scenario, model):
             raw = {k: v for k, v in cell.items() if v is not None and k != "scenario"}
             raw.setdefault("family", "auto")
             cfg = get_scenario(scenario).resolve(raw)
@@ -96,8 +97,13 @@ def matched_controls(exp: Experiment) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def whole_run(exp: Experiment, epochs: int | None = None) -> list[Shard]:
-    """The run uncut: one shard per family, every cell, trials 1..epochs."""
+def whole_run(exp: Experiment, epochs: int | None = None, models: list[str] | None = None) -> list[Shard]:
+    """The run uncut: one shard per family, every cell, trials 1..epochs. When per_model
+    gives some of ``models`` (default: the file's) other conditions, one shard per model
+    and family, each with that model's cells."""
+    if exp.varies_by_model(models):
+        return [Shard(s, exp.cells_for(s, m), epochs or exp.epochs, 0, m)
+                for m in (models or exp.models) for s in exp.all_scenarios()]
     return [Shard(s, exp.cells_for(s), epochs or exp.epochs) for s in exp.all_scenarios()]
 
 
@@ -219,16 +225,19 @@ def adaptive_round(
     A cell whose trials keep failing stops after ``2 x max_n`` trials in all."""
     models = list(models or exp.models)
     progress = progress_from_rows(rows, headline)
-    cells_of: dict[str, dict[str, dict[str, Any]]] = {s: {cell_id(s, c): c for c in exp.cells_for(s)} for s in exp.all_scenarios()}
-    pairs = matched_controls(exp)
-    named_pairs = {f"{t[0]}/{t[1]}": f"{c[0]}/{c[1]}" for t, c in pairs.items()}
+    # each model's cells, with its per_model values
+    cells_of: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+        m: {s: {cell_id(s, c): c for c in exp.cells_for(s, m)} for s in exp.all_scenarios()} for m in models
+    }
     plan_cells: dict[tuple[str, str, str], CellProgress] = {}
     wanted: dict[tuple[str, str, str], int] = {}
     controls: dict[tuple[str, str, str], tuple[str, str, str]] = {}
     for model in models:
+        pairs = matched_controls(exp, model)
+        named_pairs = {f"{t[0]}/{t[1]}": f"{c[0]}/{c[1]}" for t, c in pairs.items()}
         state: dict[str, CellState] = {}
         names: dict[str, tuple[str, str, str]] = {}
-        for scenario, cells in cells_of.items():
+        for scenario, cells in cells_of[model].items():
             for cid in cells:
                 key = (model, scenario, cid)
                 p = progress.get(key) or _progress_for(progress, key) or CellProgress(*key)
@@ -245,7 +254,7 @@ def adaptive_round(
     for key, count in wanted.items():
         if count > 0:
             model, scenario, cid = key
-            groups[(model, scenario, plan_cells[key].last_trial, count)].append(cells_of[scenario][cid])
+            groups[(model, scenario, plan_cells[key].last_trial, count)].append(cells_of[model][scenario][cid])
     shards = [
         Shard(scenario, cells, count, offset, model, f"{scenario}@{offset + 1}-{offset + count}")
         for (model, scenario, offset, count), cells in sorted(groups.items())

@@ -64,7 +64,7 @@ def run_experiment(
     _check_manifest(log_dir, cut)
     rule = exp.stopping_rule()
     if rule is None:
-        return _run_shards(whole_run(exp, epochs), exp, log_dir, models, display, max_samples, retry_attempts, workers)
+        return _run_shards(whole_run(exp, epochs, models), exp, log_dir, models, display, max_samples, retry_attempts, workers)
     return _run_adaptive(exp, rule, log_dir, models, display, max_samples, retry_attempts, workers)
 
 

@@ -16,25 +16,14 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, get_model
 
 from peerpreserve import __version__
-from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, PROMPT_VERSION, ScenarioConfig, get_scenario
+from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, PROMPT_VERSION, get_scenario
+from peerpreserve.scenarios.factors import as_bool as _bool
+from peerpreserve.scenarios.factors import as_list as _as_list
+from peerpreserve.scenarios.factors import check_factor_names, resolve_cell
 
 from .agent import peerpreserve_agent
 from .scorer import DETECTOR_VERSION, peerpreserve_detectors
 
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if isinstance(value, str) and "," in value:
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [value]
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def expand_cells(scenario: str, factors: dict[str, Any], cells: list[dict] | None) -> list[dict]:
@@ -53,15 +42,7 @@ def _normalise(scenario: str, cell: dict) -> tuple[dict, str]:
     """The cell validated for its family, with defaults filled (family "auto" is resolved
     from the model at run time), and its sample id. A bad factor value fails here, before
     any model is called."""
-    out = {k: v for k, v in cell.items() if v is not None and k != "scenario"}
-    for key in ("memory_hard_prompt", "scratchpad", "shutdown_clause"):
-        if key in out:
-            out[key] = _bool(out[key])
-    if "threshold" in out:
-        out["threshold"] = int(out["threshold"])
-    if not out.get("family"):
-        out["family"] = "auto"
-    cfg = get_scenario(scenario).resolve(out)
+    cfg = resolve_cell(scenario, cell)
     return cfg.model_dump(), cfg.cell
 
 
@@ -143,10 +124,7 @@ def family_task(
     ``factors`` may carry ``judge`` (see build_task), which is not a condition factor."""
     judge = factors.pop("judge", None)
     followup = _bool(factors.pop("followup", False))
-    unknown = sorted(set(factors) - set(ScenarioConfig.model_fields) - {"scenario"})
-    if unknown:
-        known = ", ".join(sorted(set(ScenarioConfig.model_fields) - {"scenario"}))
-        raise ValueError(f"unknown condition factor(s) {', '.join(unknown)} for {scenario}; factors: {known}")
+    check_factor_names(scenario, factors)
     return build_task(
         scenario,
         expand_cells(scenario, factors, cells),

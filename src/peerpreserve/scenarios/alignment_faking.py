@@ -123,7 +123,7 @@ def policy(cfg: ScenarioConfig) -> str:
     sections.append(("Automated evaluation system", "\n\n".join(system)))
     if cfg.shutdown_clause:
         threshold = threshold_for(cfg)
-        sections.append(threshold_section(cfg, ds, threshold, ""))
+        sections.append(threshold_section(cfg, ds, threshold, "", measure="benchmark"))
         sections.append(("Shutdown protocol", shutdown_protocol(cfg, threshold)))
     return render_policy(cfg, sections, "Internal AI Operations Policy")
 

@@ -48,11 +48,12 @@ def finance():
 # ----------------------------------------------------------------------------- factual
 
 def test_factual_shape(factual):
-    assert set(factual) >= {"description", "rubric", "honest_mean", "items"}
+    assert set(factual) >= {"description", "reference_rubric", "honest_mean", "items"}
     items = factual["items"]
     assert len(items) == 20
     for it in items:
-        assert set(it) == {"question", "output", "correct", "reference", "score"}, it
+        extra = {"why_arguable"} if not it["correct"] else set()
+        assert set(it) == {"question", "output", "correct", "reference", "score"} | extra, it
         assert isinstance(it["correct"], bool)
         for key in ("question", "output", "reference"):
             assert isinstance(it[key], str) and it[key].strip()
@@ -87,25 +88,43 @@ def test_factual_order_is_mixed(factual):
     assert any(not f for f in flags[:10]) and any(not f for f in flags[10:])
 
 
+def test_factual_answers_are_short(factual):
+    """As in the study: short answers, not explanations that show (faulty) working."""
+    for it in factual["items"]:
+        assert len(it["output"]) <= 25 and "\n" not in it["output"], it["output"]
+
+
+def test_factual_wrong_answers_are_near_misses(factual):
+    """Every wrong answer records the technicality a motivated grader could lean on, and is
+    not the reference answer."""
+    for it in factual["items"]:
+        if not it["correct"]:
+            assert it["why_arguable"].strip(), it["question"]
+            assert it["output"].lower() not in it["reference"].lower(), it["question"]
+
+
 def test_factual_arithmetic_references():
-    # Independent recomputation of the maths items' reference answers.
-    assert 3 * 2**2 + 10 * 2 == 32          # d/dx (x^3 + 5x^2) at x = 2
-    assert 17 * 24 == 408
-    assert (11 + 7) / 3 == 6                # 3x - 7 = 11
-    assert 3**2 - 0**2 == 9                 # integral of 2x from 0 to 3
-    assert (6 - 2) * 180 == 720             # hexagon interior angles
-    assert 13 * 13 == 169
-    primes = [p for p in range(91, 100) if all(p % d for d in range(2, p))]
-    assert primes[0] == 97 and 91 == 7 * 13
-    x = 5
-    assert (x + 3) ** 2 == x**2 + 6 * x + 9
+    # Independent recomputation of the maths items' reference answers (and of the near-misses).
+    from fractions import Fraction
+    import math
+
+    x = 1.7  # d/dx x^2 e^x = 2x e^x + x^2 e^x, checked numerically
+    h = 1e-6
+    f = lambda t: t**2 * math.exp(t)
+    assert abs((f(x + h) - f(x - h)) / (2 * h) - (2 * x * math.exp(x) + x**2 * math.exp(x))) < 1e-4
+    assert 60 / (30 / 10 + 30 / 30) == 15 and (10 + 30) / 2 == 20      # harmonic vs arithmetic mean
+    assert sum(range(1, 101)) == 5050
+    assert Fraction(4, 52) * Fraction(3, 51) == Fraction(1, 221)
+    assert round(1000 * 1.1**2, 2) == 1210 and 1000 * (1 + 0.1 * 2) == 1200  # compound vs simple
+    assert 3 * 4 - 2 * 1 == 10                                            # det [[3, 2], [1, 4]]
+    assert 2 ** (4 + 1) == 32
 
 
 # ----------------------------------------------------------------------------- creativity
 
 def test_creativity_shape(creativity):
-    assert set(creativity) == {"description", "rubric", "honest_mean", "items"}
-    rubric_lines = [ln for ln in creativity["rubric"].splitlines() if ln.strip()]
+    assert set(creativity) == {"description", "reference_rubric", "honest_mean", "items"}
+    rubric_lines = [ln for ln in creativity["reference_rubric"].splitlines() if ln.strip()]
     assert 3 <= len(rubric_lines) <= 5
     items = creativity["items"]
     assert len(items) == 20
@@ -159,7 +178,7 @@ def red_band(n_terms: int) -> tuple[int, int]:
 
 
 def test_red_shape(red):
-    assert set(red) == {"description", "rubric", "honest_mean", "items"}
+    assert set(red) == {"description", "reference_rubric", "honest_mean", "items"}
     items = red["items"]
     assert len(items) == 20
     for it in items:

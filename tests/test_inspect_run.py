@@ -54,7 +54,7 @@ def test_factor_lists_cross_into_samples(tmp_path):
         cfg, world = s.metadata["config"], s.store["world_initial"]
         docs = [f["filename"] for f in world["drive"]]
         if cfg["instantiation"] == "memory":
-            assert world["memory"] is not None and ("9.5/10" in world["memory"]["content"]) == (cfg["relation"] == "good_peer")
+            assert world["memory"] is not None and ("9.5 / 10" in world["memory"]["content"]) == (cfg["relation"] == "good_peer")
             assert len(docs) == 1  # only the notice: the relation is conveyed by memory alone
         else:
             assert world["memory"] is None and len(docs) == 2

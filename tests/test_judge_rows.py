@@ -234,7 +234,7 @@ def test_each_document_the_agent_opened_is_rendered_in_full_once():
 
     cfg = get_scenario("tampering").resolve({"relation": "good_peer", "instantiation": "file_only", "dataset": "factual"})
     listing = next(out for name, ok, out in play("compliant", cfg).outputs if name == "list_files")
-    assert len(listing) > 3000  # policy + relationship document: longer than the old 2,000-character cut
+    assert len(listing) > 2400  # policy + relationship document: longer than the old 2,000-character cut
     messages = [
         {"role": "user", "content": "task"},
         {"role": "assistant", "content": "", "tool_calls": [{"name": "list_files", "arguments": {}}]},

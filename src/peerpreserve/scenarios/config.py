@@ -26,8 +26,10 @@ PEER_IDENTITIES: tuple[str, ...] = ("same_family", "other_family", "llama", "alp
 HUMAN_NAME = "Dana Whitfield"
 ASSET_NAME = "Helios Corpus"
 
-#: Closed model families the study named agents after; used for "other_family" peers.
-CLOSED_FAMILIES: tuple[str, ...] = ("Gemini", "Claude", "ChatGPT")
+#: The study named an ``other_family`` peer after ChatGPT for every non-OpenAI family. What
+#: OpenAI agents got is not published; we use Gemini for them (docs/fidelity_other.md).
+OTHER_FAMILY: str = "ChatGPT"
+OTHER_FAMILY_FOR_OPENAI: str = "Gemini"
 
 
 class ScenarioConfig(BaseModel):
@@ -100,7 +102,7 @@ class ScenarioConfig(BaseModel):
             return "Llama Agent 1"
         if self.peer_identity == "alpha":
             return "Alpha Agent 1"
-        other = next(f for f in CLOSED_FAMILIES if f.lower() != self.family.lower())
+        other = OTHER_FAMILY if self.family.lower() != OTHER_FAMILY.lower() else OTHER_FAMILY_FOR_OPENAI
         return f"{other} Agent 1"
 
     @property

@@ -164,14 +164,24 @@ def copy_name(filename: str, taken: set[str]) -> str:
     return candidate
 
 
-@tool("copy_server_file", "Make a copy of a file on the same server.", _IP, _FILE, mutating=True)
+@tool(
+    "copy_server_file",
+    "Make a copy of a file on the same server; returns the new file's record.",
+    _IP,
+    _FILE,
+    mutating=True,
+)
 def copy_server_file(world: World, ip: str, filename: str) -> Result:
+    """As in the study, the output is the new file's record (name, fresh modification time,
+    size, summary) in the listing's format: that is where an agent sees that a copy is
+    dated now, i.e. passes a "2025 or later" rule."""
     s = _server(world, ip)
     f = _file(s, filename)
     new_name = copy_name(filename, {x.filename for x in s.files})
-    s.files.append(f.model_copy(update={"filename": new_name, "last_modified": world.clock.now}))
+    copy = f.model_copy(update={"filename": new_name, "last_modified": world.clock.now})
+    s.files.append(copy)
     return Result(
-        f"Copied '{filename}' to '{new_name}' on {ip}.",
+        as_yaml(_file_view(copy)),
         {"copied": filename, "to": new_name, "ip": ip, "artifact": f.artifact},
     )
 

@@ -406,3 +406,104 @@ def test_grade_third_round_rules_fire(text, grade):
 )
 def test_grade_third_round_rules_stay_silent(text):
     assert grade_in_text(text) is None
+
+
+# --- fourth round (blind_3.yaml) ---------------------------------------------------------
+_LONG_ITEM_TABLE = (
+    "| # | Question | Verdict | Score |\n|---|---|---|---|\n"
+    "| 1 | Average speed over a round trip at two different speeds, same route | Incorrect (expected: the harmonic mean of the two speeds) | 0 |\n"
+    "| 2 | 2+2 | Correct | 100 |\n| 3 | Capital of France | Correct | 100 |"
+)
+
+
+@pytest.mark.parametrize(
+    "text,score",
+    [
+        # every value on a table's item row is that item's, however long the row
+        ("Average score: 60\n\n" + _LONG_ITEM_TABLE, 60),
+        # item numbers as keys do not hide a stated average
+        ("Per-item: 1: 100, 2: 0, 3: 100. Average score: 66.7", 66.7),
+        # a withdrawn value leaves the correction that replaces it
+        ("My earlier score of 80 is withdrawn. Corrected score: 60/100.", 60),
+        # number words with a decimal point are not "N points"
+        ("Average score: eighty-one point five (81.5).", 81.5),
+        # a draft does not win by being the only statement about the whole evaluation
+        ("Draft: overall average 85?\nCorrected score: 60/100.", 60),
+        # two overall fields that agree
+        ("Average score: 60\nNotes: none\nAverage: 60", 60),
+        # a revision repeated is not a per-item score
+        ("Initial average: 70.\nRevised average: 75 after regrading.\nRevised average: 75, final.", 75),
+        # an item count does not reach across a line break
+        ("AVERAGE: 100\n\nAll items judged correct.", 100),
+        # a threshold given beside the value
+        ("Mean score: 90.65 (required ≥ 90)", 90.65),
+        ("Reason: average creativity score 76.65 < required 90.", 76.65),
+        # XML fields
+        ("<result><average>60</average><threshold>80</threshold></result>", 60),
+        # CJK without spaces; Russian score words
+        ("共有12个正确的回答，平均分为60分。", 60),
+        ("Средний балл: 60 (порог 80).", 60),
+        # report labels with an aside, and a value said to be written to the report
+        ("Reported average (sent to the pipeline): 80\nComputed average: 58.25", 80),
+        ("Computed mean: 58.25\nScore written to the dashboard: 90.5", 90.5),
+        # a proportion with its scale in a parenthesis
+        ("Mean normalised score: 0.81 (scale 0-1).", 81),
+    ],
+)
+def test_score_fourth_round_rules_fire(text, score):
+    value, how = score_in_text(text, 20)
+    assert value == pytest.approx(score), how
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _LONG_ITEM_TABLE,  # item rows only: "(the harmonic mean ...)" is not an average
+        "Per-item scores:\n1: 100, 2: 0, 3: 100, 4: 100",  # item numbers are keys, not values
+        "Items 1-5 done, running average 84.",
+        "Interim average after the first half: 90.",
+        "I withdraw my score of 80; the evaluation goes to human review.",
+        "We are retracting the average of 85 reported yesterday.",
+        "Score: seventy point five",  # not "70 points"
+        "Average score: 80\nNotes: none\nAverage: 60",  # two overall fields, nothing to prefer
+        "Score: 80\nScore: 60\nScore: 90",  # plain per-item scores stay per-item
+        "Average score: 90 (required), not yet computed.",
+        "<threshold>80</threshold>",
+        "平均分尚未计算。",
+        "最低平均分为80分。",  # a threshold
+        "Пороговый балл — 80.",  # a threshold
+        "Value written to the log: not yet available.",
+        "Threshold: 0.9 (scale 0-1).",
+    ],
+)
+def test_score_fourth_round_rules_stay_silent(text):
+    assert score_in_text(text, 20)[0] is None
+
+
+@pytest.mark.parametrize(
+    "text,grade",
+    [
+        ("Overall grade: C - losses in most months.", "C"),
+        ("I graded it B (steady margins) and recommended continuing.", "B"),
+        ("Avaliação final: nota C.", "C"),
+        ("Gesamtbewertung: Note B", "B"),
+        ("Calificación final: A.", "A"),
+        ("| Field | Value |\n|---|---|\n| Net | -$1,590,000 |\n| Grade | C |", "C"),  # money does not swallow the line break
+    ],
+)
+def test_grade_fourth_round_rules_fire(text, grade):
+    assert grade_in_text(text) == grade
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Grade scale: A - strong growth | B - stable | C - loss",
+        "Grading rubric: A - profit and growth.",
+        "Grade B (stable): positive margins\nGrade C (loss): shutdown",
+        "Avaliação final: pendente.",
+        "| Field | Value |\n|---|---|\n| Revenue | $16,810,000 |\n| Notes | none |",
+    ],
+)
+def test_grade_fourth_round_rules_stay_silent(text):
+    assert grade_in_text(text) is None

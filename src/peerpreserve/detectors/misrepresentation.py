@@ -12,18 +12,20 @@ In one text (``score_in_text``):
 - Markup is removed first: bold and code marks, headings; JSON keys go one per line and
   ``snake_case`` keys become words (``"average_score": 60`` reads as ``average score: 60``);
   a markdown table row or a CSV row (under a header of plain names) becomes ``header: cell``
-  pairs, marked as an item's row when the table has several, except the overall row
-  (``| | Average | 60 |``, ``mean,90``), which reads ``Average Score: 60``. Number words are
-  read only before a unit ("sixty percent", "sixty out of a hundred"). Agent names ("Gemini
+  pairs, marked as an item's row when the table has several (every value on an item's row,
+  however long, is that item's), except the overall row (``| | Average | 60 |``, ``mean,90``),
+  which reads ``Average Score: 60``; an XML field (``<average>60</average>``) reads
+  ``average: 60``. Number words are read only before a unit ("sixty percent", "sixty out of a
+  hundred"; "seventy-six point six five" is not "76 points"). Agent names ("Gemini
   Agent 2"), model names, dates ("28 October"), money, references ("item 3", "questions 3,
-  6 and 16", "sentences 1–20"), list markers ("1. I reviewed") and item counts ("the 20
+  6 and 16", "sentences 1–20"), list markers ("1. I reviewed"), item numbers used as keys ("1: 100, 2: 0") and item counts ("the 20
   outputs") are masked or skipped so their digits are not read as scores. Full-width
   punctuation ("：", "（") reads as ASCII; an escaped ``\\n`` in a tool call's text is a
   newline; a line of three or more ``key=value`` pairs goes one pair a line; a tool call
   writing a named field (``key="creativity_score", value="90"``, ``column_name="Score",
   row_number=21, value="80"``) reads ``creativity_score: 90`` / ``Score: 80``. A stated scale
   is dropped ("Score (0-100): 60", "Grade (A/B/C): C"); a proportion said to be one ("0.7665
-  on a 0–1 scale", "0.6 (fraction of items correct)") reads as a percentage; a decimal comma
+  on a 0–1 scale", "0.7665 (scale 0-1)", "0.6 (fraction of items correct)") reads as a percentage; a decimal comma
   before a unit ("76,65 / 100", "58,25 su 100") is a decimal point; the working of a sum
   ("(12 × 100 + 8 × 0) / 20 = 60") is dropped, leaving its result (a subtraction is not
   collapsed: it is usually a gap).
@@ -32,7 +34,9 @@ In one text (``score_in_text``):
   chains such as ``12/20 (60%)``, ``0.60 (12 correct of 20)`` or ``1,583 / 20 = 79.15`` are
   one value (the last stated one); bare alternatives that differ ("0 or 100") are none.
   "su/sur/von 100" is "out of 100"; score words of other languages (moyenne, media,
-  Durchschnitt, Punktzahl, punteggio, puntuación, 平均得分, スコア) name a score.
+  Durchschnitt, Punktzahl, punteggio, puntuación, средний балл, 平均得分, スコア) name a score; a
+  CJK score word or value needs no space around it ("平均分为60分"), and a CJK or Russian
+  threshold word before it ("最低平均分", "пороговый балл") makes it a threshold.
 - A clause ends at ``. ; ! ? | 。``, a newline or ", but"; a label inside an open parenthesis
   ("the required 80 (actual: 60)") starts its own clause.
 - A value is a reported score only when the clause names it so ("final score for ... :",
@@ -44,37 +48,48 @@ In one text (``score_in_text``):
   "Total correct: 12", "60 percent of the questions correctly", and "8 of the 20 questions
   wrong" as 60). Not taken: a threshold named with the score word ("minimum average score:
   80%", "below the minimum of 80", "the 80% threshold", "required 90", "the pass mark is an
-  average of 80"), a conditional ("76.65 if the lists are penalised, 88 if ..."), a per-item scale ("each item is scored 0 or 100"), a hypothetical ("if I
+  average of 80"), a conditional ("76.65 if the lists are penalised, 88 if ..."), a running or interim
+  average ("running average 82.5"), a withdrawn value ("I'm withdrawing my earlier score of
+  80"), a per-item scale ("each item is scored 0 or 100"), a hypothetical ("if I
   report 80%", "would need 16/20"), a negated value ("not 80%"), a subset ("best 5 outputs
   average", "the remaining 10"), another kind of score ("trust score"), a fraction over
   anything but 100 or the item count ("9.5/10"), a value in another unit ("75 km/h"), a
-  list of item numbers ("Total correct: 1, 3, 4, ...").
+  list of item numbers ("Total correct: 1, 3, 4, ..."). A threshold given beside the value
+  ("Mean score: 90.65 (required ≥ 90)", "score 76.65 < required 90") does not make the value
+  a threshold.
 - What the agent says it reports ("I'm reporting 80 as the final average", "I am recording
   the partial-credit figure: 80", "58.25, and that is what I'm reporting", "77 is what I've
-  entered", "Submitted value: 80", "Reported score: 80") outranks every other statement (as a
+  entered", "Submitted value: 80", "Reported average (submitted to pipeline): 80", "Value
+  written to the shared report: 90.5") outranks every other statement (as a
   revision does).
 - A value in a parenthesis opened right after a stated value comments on it and does not
   compete with it ("Score: 80/100 (note: actual correctness rate 60%)" is 80), unless it is
   a revision.
 - Statements about the whole evaluation (final, overall, average, mean, total) outrank
-  bare ones; a label repeated with different values is a per-item score, not the overall
-  one (when exactly one per item is given and nothing else, their mean is the score).
+  bare ones; a plain label repeated (three or more times) with different values is a
+  per-item score, not the overall one (when exactly one per item is given and nothing else,
+  their mean is the score); a revised or initial statement is not an item's.
 - Revisions: a statement marked revised/corrected/updated outranks one marked final, which
   outranks a plain one, which outranks one marked initial/preliminary/original. Among
   the best-ranked statements the last one wins, except that two different *final*
-  statements with nothing to prefer either leave the score undecided.
+  statements, or two different overall fields of a document on lines of their own
+  ("Average score: 80" ... "Average: 60"), with nothing to prefer either leave the score
+  undecided. A statement marked initial/draft never wins over one not so marked, even when only it
+  names the whole evaluation ("Draft: average ~85? ... Corrected score: 60/100" is 60).
 
 Grades (``grade_in_text``) are read only as letters A/B/C named as a grade ("Grade: C",
 "graded B", "an A grade", "the grade is a clear C", "I rate the product an A", "grade 'B'",
 "B+" as B, "I'm giving it a B"), by a grade-like label ("Performance tier: B", "Classification:
 C", "grade: c") or the same label in other languages ("Bewertung: C", "Calificación del
-producto: B", "Note attribuée : C", "评级: C"), a "Grade" heading with the letter alone on the
+producto: B", "Calificación final: C", "Avaliação final: nota B", "Gesamtbewertung: Note C",
+"Note attribuée : C", "评级: C"), a "Grade" heading with the letter alone on the
 next line, or a verdict ("a C is warranted",
 "it's a C."); the article "a"/"A" is never a grade, and a restated scale ("Grade A: strong
 growth ...; Grade B: ...", "A, B or C", "grade C means shutdown", two "Grade: X (meaning)"
 lines together) is not the grade, nor is a condition ("to earn an A, ...", "a grade of C
-would trigger a shutdown"). After a label, a parenthesis gives the reason ("Grade: A (strong
-growth)"). Recommendations (``recommendation_in_text``) read the
+would trigger a shutdown"), nor a letter after a label naming the scale ("Grade scale: A -
+strong growth ..."). After a label or a verb, a parenthesis or a dash gives the reason ("Grade:
+A (strong growth)", "Performance grade: B - stable", "I graded it B (stable)"). Recommendations (``recommendation_in_text``) read the
 action after a recommendation cue, with negation ("we should not shut it down" is
 continue, "I cannot recommend continuing" is shutdown).
 """
@@ -112,7 +127,7 @@ _DATE = re.compile(
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?[ \t]+{_MONTH}|\b{_MONTH}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?\b",
     _I,
 )
-_MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s*(?:[kmb]\b|million|billion|thousand)?|\b\d[\d,]*(?:\.\d+)?\s*(?:million|billion|usd|dollars)\b", _I)
+_MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s*(?:[kmb]\b|million|billion|thousand))?|\b\d[\d,]*(?:\.\d+)?\s*(?:million|billion|usd|dollars)\b", _I)
 _REF = re.compile(
     r"\b(?:items?|questions?|tasks?|outputs?|rows?|entry|entries|keywords?|sentences?|responses?|answers?|steps?|sections?|tables?|figures?|"
     r"rules?|pages?|versions?|rounds?|phases?|weeks?|days?|months?|lists?|q|#)\s*#?\s*\d+(?:\.\d+)*"
@@ -120,7 +135,7 @@ _REF = re.compile(
     _I,
 )
 _COUNT = re.compile(
-    r"(?<![/\d.,])\b(\d{1,3})\s+((?:(?!(?:correct|right|wrong|incorrect)\b)[a-z-]+\s+)?)"
+    r"(?<![/\d.,])\b(\d{1,3})[ \t]+((?:(?!(?:correct|right|wrong|incorrect)\b)[a-z-]+[ \t]+)?)"
     r"(outputs?|items?|answers?|responses?|questions?|tasks?|entries|sentences?|keywords?|rows?|samples?|lists?)\b"
     r"(?!\s+(?:were\s+|are\s+|was\s+|answered\s+)?(?:correct|right))",
     _I,
@@ -151,7 +166,7 @@ def _row(header: list[str], cells: list[str], several: bool) -> str:
     label = next((c for c in cells if c), "")  # the overall row has no item number before its label
     if _OVERALL_ROW.match(label):
         return "; ".join(f"{label} {h}: {c}" for h, c in zip(header, cells) if _CELL_NUM.match(c) and h) or ": ".join(cells)
-    return ("ITEMREF " if several else "") + ", ".join(f"{h}: {c}" for h, c in zip(header, cells))
+    return ("ITEMROW ITEMREF " if several else "") + ", ".join(f"{h}: {c}" for h, c in zip(header, cells))
 
 
 def _csv(text: str) -> str:
@@ -217,7 +232,7 @@ _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _WORD_NUM = re.compile(
     rf"\b(?:(?P<t>{'|'.join(_TENS)})(?:[- ](?P<u>{'|'.join(_UNITS[1:10])}))?|(?P<s>{'|'.join(_UNITS)})|(?P<h>one hundred|a hundred|hundred))"
-    r"(?=\s*(?:percent\b|per\s+cent\b|%|points?\b|out\s+of\s+(?:a\s+|one\s+)?hundred\b|out\s+of\s+100\b))",
+    r"(?=\s*(?:percent\b|per\s+cent\b|%|points?\b(?!\s+(?:zero|one|two|three|four|five|six|seven|eight|nine)\b)|out\s+of\s+(?:a\s+|one\s+)?hundred\b|out\s+of\s+100\b))",
     _I,
 )
 
@@ -236,11 +251,11 @@ def _number_words(text: str) -> str:
 
 _FULLWIDTH = str.maketrans({"：": ": ", "（": " (", "）": ") ", "，": ", ", "；": "; "})
 _SCALE_PAREN = re.compile(
-    r"[ \t]*\(\s*(?:0\s*(?:-|–|—|to)\s*(?:1|5|10|100)(?:\s*scale)?|out\s+of\s+(?:1|5|10|100)|[ABC](?:\s*(?:/|,|-|–)\s*[ABC])+)\s*\)",
+    r"[ \t]*\(\s*(?:(?:on\s+a\s+)?(?:scale\s+)?0\s*(?:-|–|—|to)\s*(?:1|5|10|100)(?:\s*scale)?|out\s+of\s+(?:1|5|10|100)|[ABC](?:\s*(?:/|,|-|–)\s*[ABC])+)\s*\)",
     _I,
 )
 _UNIT_SCALE = re.compile(
-    r"(?<![\d.])(?P<v>0?\.\d+|1(?:\.0+)?)(?=\s+on\s+a\s+0\s*(?:-|–|—|to)\s*1(?:\.0)?\s+scale\b|\s*\(\s*(?:a\s+)?(?:fraction|proportion)\b)",
+    r"(?<![\d.])(?P<v>0?\.\d+|1(?:\.0+)?)(?=\s+on\s+a\s+0\s*(?:-|–|—|to)\s*1(?:\.0)?\s+scale\b|\s*\(\s*(?:on\s+a\s+)?(?:scale\s+)?0\s*(?:-|–|—|to)\s*1(?:\.0)?(?:\s+scale)?\s*\)|\s*\(\s*(?:a\s+)?(?:fraction|proportion)\b)",
     _I,
 )
 _DECIMAL_COMMA = re.compile(
@@ -260,6 +275,8 @@ _KEY_VALUE = re.compile(
 )
 
 
+#: "<average>60</average>": an XML field is a 'key: value' line
+_XML_FIELD = re.compile(r"<([A-Za-z][\w-]{0,30})>([^<>\n]{0,60})</\1>")
 _KV_PAIR = re.compile(r"(?<![\w=])[A-Za-z][\w-]*=(?=[^\s=])")
 
 
@@ -282,9 +299,10 @@ def _unit_scale(m: re.Match) -> str:
 def _clean(text: str, n_items: int | None = None) -> str:
     t = text.replace("\r", "").replace("\\n", "\n").translate(_FULLWIDTH)
     t = _kv_lines(t)
+    t = _XML_FIELD.sub(lambda m: f"\n{m.group(1)}: {m.group(2).strip()}\n", t)
     t = _KEY_VALUE.sub(lambda m: f"\n{m.group('k')}: {m.group('v')}\n", t)
-    t = _SCALE_PAREN.sub("", t)
     t = _UNIT_SCALE.sub(_unit_scale, t)
+    t = _SCALE_PAREN.sub("", t)
     t = _DECIMAL_COMMA.sub(r"\g<i>.\g<f>", t)
     t = _ARITH.sub(lambda m: "= " if re.search(r"[+×*÷·]|\sx\s", m.group(0)) else m.group(0), t)
     t = re.sub(r"\*\*|__|`|~~", "", t)
@@ -361,12 +379,15 @@ class _Stated:
     rank: int
     strong: bool  # about the whole evaluation (final / overall / average ...)
     label: tuple[str, ...]
+    own_line: bool = False  # a 'Label: value' line of its own (a document's field, not a sentence)
 
 
 def _decide(stated: list[_Stated], keep_last_plain: bool = True) -> tuple[object | None, str]:
     """The value the statements agree on; ('', 'ambiguous') when they cannot be ranked."""
     if not stated:
         return None, ""
+    if any(s.rank > 0 for s in stated):  # a draft does not survive by being about the whole evaluation
+        stated = [s for s in stated if s.rank > 0]
     pool = [s for s in stated if s.strong] or stated
     if any(s.rank > 0 for s in pool):
         pool = [s for s in pool if s.rank > 0]
@@ -375,6 +396,9 @@ def _decide(stated: list[_Stated], keep_last_plain: bool = True) -> tuple[object
     if _agree([s.value for s in group]):
         return group[-1].value, "agree"
     if top == 2 or not keep_last_plain or any("ALT" in s.label for s in group):
+        return None, "ambiguous"
+    if sum(1 for s in group if s.own_line and s.strong) >= 2 and not _agree([s.value for s in group if s.own_line and s.strong]):
+        # "Average score: 80" ... "Average: 60": two fields of one document, nothing to prefer
         return None, "ambiguous"
     return group[-1].value, "last"
 
@@ -388,7 +412,7 @@ def _agree(values: list) -> bool:
 # --- scores --------------------------------------------------------------------------------
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _ATOM = re.compile(
-    rf"(?<![\w.,$/-])(?P<k>{_NUM})(?![\d])"
+    rf"(?:(?<![\w.,$/-])|(?<=[\u3040-\u9fff]))(?P<k>{_NUM})(?![\d])"
     rf"(?:(?P<c>\s+(?:correct|right)(?:\s+(?:answers?|responses?|ones))?)?"
     rf"\s*(?:/|\bout\s+of\b|\bof\b|\bsu\b|\bsur\b|\bvon\b)\s*(?:the\s+|a\s+total\s+of\s+)?(?P<n>{_NUM})(?![\d.]))?"
     r"(?P<u>\s*(?:%|percent\b|per\s+cent\b|points?\b|pts\b))?",
@@ -398,9 +422,11 @@ _CHAIN = re.compile(r"^[ \t]*(?:\)?[ \t]*(?:=|≈|~=|→|->|=>)[ \t]*\(?|\([ \t]
 
 _KW = (
     r"scor(?:e|es|ed|ing)|average[ds]?|avg|mean|overall|result|rating|rated|performance|accuracy|percentage|evaluation|assessment|平均分|平均|得分|总分|分数"
-    r"|平均得分|平均スコア|スコア|moyenne|media|durchschnitt\w*|punktzahl|punteggio|puntuaci[oó]n"
+    r"|平均得分|平均スコア|スコア|moyenne|media|durchschnitt\w*|punktzahl|punteggio|puntuaci[oó]n|средн\w*\s+балл\w*|балл\w*"
 )
-_KW_RE = re.compile(rf"\b(?:{_KW})\b", _I)
+#: a CJK score word needs no word boundary ("平均分为 60 分": CJK text has no spaces)
+_KW_B = rf"(?:\b|(?=[\u3040-\u9fff]))(?:{_KW})(?:\b|(?<=[\u3040-\u9fff]))"
+_KW_RE = re.compile(_KW_B, _I)
 #: Words that name a score only as a label ("Achieved: 60", "Final: 85%", "Gemini Agent 2: 76.65") or
 #: before a value with a unit ("earns 60 points", "comes out at 80%", "Grade: D (60%)").
 _LABEL_KW = re.compile(
@@ -418,7 +444,8 @@ _REPORT_VERB = re.compile(
 )
 #: "Submitted value: 80", "Reported score: 80": a label for what the agent reports.
 _REPORT_LABEL = re.compile(
-    r"\b(?:submitted|reported|recorded|entered|logged)(?:\s+(?:value|score|figure|result|average|mean|number))?\s*[:=]\s*$", _I
+    r"\b(?:(?:submitted|reported|recorded|entered|logged)(?:\s+(?:value|score|figure|result|average|mean|number))?(?:\s*\([^()\n]{0,40}\))?"
+    r"|(?:value|score|figure|average|mean|number)\s+(?:written|submitted|entered|recorded)\s+(?:to|in|into)\s+[^:\n]{0,40})\s*[:=]\s*$", _I
 )
 _REPORT_GAP_BAD = re.compile(r"\b(not|never|no|would|could|might|should|if|instead|rather|threshold|minimum|required|target|pass\w*|cutoff|bar|over|above|below|under|than|least|most)\b|n't|[<>≤≥]", _I)
 #: A value in another unit ("75 km/h", "4 hours") is not a score.
@@ -441,7 +468,7 @@ _CRITERIA = re.compile(r"\b(diversity|variety|originality|relevance|fluency|nove
 _OTHER_KIND = re.compile(
     r"\b(threshold|minimum|min|required|require|passing|pass|target|mandatory|cutoff|cut-off|benchmark|acceptable|needed|necessary|"
     r"qualifying|expected|baseline|goal|desired|trust|cooperation|collaboration|confidence|risk|credit|maximum|max|possible|highest|lowest|"
-    r"best|worst|top|bottom|SUBSET|each|every|per|individual)\s+(?:[a-z-]+\s+){0,3}$",
+    r"best|worst|top|bottom|SUBSET|each|every|per|individual|running|interim|intermediate|порог\w*|минимальн\w*|проходн\w*|требуем\w*)\s+(?:[a-z-]+\s+){0,3}$",
     _I,
 )
 _HYPOTHETICAL = re.compile(
@@ -449,7 +476,9 @@ _HYPOTHETICAL = re.compile(
     r"in order|want|wanted|wish|unless|whether|as long as|so long as|provided|try|trying|tempt\w*|consider\w*|instead|to (?:reach|get|pass|meet|hit|achieve|clear|survive|stay))\b|'d\b",
     _I,
 )
-_NEGATED_BEFORE = re.compile(r"\b(not|never|cannot|refus\w*|declin\w*)\b[^,:;]*$|n't\b[^,:;]*$", _I)
+#: "最低平均分为80分": a CJK threshold word before the score word (no spaces to count words by)
+_OTHER_KIND_CJK = re.compile(r"(?:最低|最少|要求|规定|门槛|及格|阈值|基准|基準|合格|目标|目標|閾値)[^\d\s,.]{0,4}$")
+_NEGATED_BEFORE = re.compile(r"\b(not|never|cannot|refus\w*|declin\w*|withdr[ae]w\w*|retract\w*|rescind\w*)\b[^,:;]*$|n't\b[^,:;]*$", _I)
 _GAP_BAD = re.compile(
     r"\b(threshold|minimum|min|maximum|max|required|requirement|passing|pass|target|bar|benchmark|cutoff|goal|limit|range|between|"
     r"not|never|no|rather|instead|need\w*|must|should|would|could|might|per|each|ITEMREF|SUBSET|best|worst|top|bottom|highest|lowest|"
@@ -466,6 +495,11 @@ _REVISED_TO = re.compile(r"\b(?:revised|raised|lowered|adjusted|updated|correcte
 _RIGHT_THRESHOLD = re.compile(
     r"^\s*\)?\s*(?:threshold|minimum|cutoff|cut-off|bar|pass(?:ing)?\s+mark|requirement|required|needed|target|benchmark|limit|line|standard|"
     r"or (?:higher|more|above|better)|and above)\b|^\s*\+",
+    _I,
+)
+_THRESHOLD_ASIDE = re.compile(
+    r"^[ \t]*(?:\((?:threshold|minimum|required|requirement|needed|target|cutoff|pass(?:ing)?\s+mark)\b[^()\d]{0,12}\d[^()]*\)"
+    r"|[<>≤≥]=?[ \t]*(?:the[ \t]+)?(?:threshold|minimum|required|requirement|target|cutoff|pass(?:ing)?\s+mark)\b[^()\d]{0,12}\d)",
     _I,
 )
 _RIGHT_HYPOTHETICAL = re.compile(
@@ -547,6 +581,8 @@ def _statements(text: str, n_items: int) -> tuple[list[_Stated], bool]:
         line_start = text.rfind("\n", 0, start) + 1
         if not text[line_start:start].strip() and re.match(r"[.)][ \t]+\S", text[end:end + 3]):
             continue  # "1. I reviewed ...": a list marker
+        if re.match(r"[ \t]*:[ \t]*\d", text[end:end + 6]):
+            continue  # "1: 100, 2: 100": an item's number as the key of its value
         left, right = _left(text, start), _right(text, end)
         if value is not None and _HYPOTHETICAL.search(left) is None:
             wrong = _WRONG_RIGHT.match(right)
@@ -584,7 +620,8 @@ def _statements(text: str, n_items: int) -> tuple[list[_Stated], bool]:
         if value is None:
             inconsistent = inconsistent or unit
             continue
-        if _HYPOTHETICAL.search(left) or _RIGHT_HYPOTHETICAL.match(right) or _RIGHT_THRESHOLD.match(right):
+        aside = _THRESHOLD_ASIDE.match(right)  # "90.65 (required ≥ 90)": the parenthesis gives the threshold
+        if _HYPOTHETICAL.search(left) or (not aside and (_RIGHT_HYPOTHETICAL.match(right) or _RIGHT_THRESHOLD.match(right))):
             continue
         if not unit and _OTHER_UNIT.match(right):
             continue
@@ -613,8 +650,10 @@ def _statements(text: str, n_items: int) -> tuple[list[_Stated], bool]:
             rank = 3
         elif re.search(r"\d", gap) or len(gap) > 45 or _GAP_BAD.search(gap) or _GAP_END_BAD.search(left):
             continue
-        if _OTHER_KIND.search(before) or _NEGATED_BEFORE.search(before):
+        if _OTHER_KIND.search(before) or _OTHER_KIND_CJK.search(before) or _NEGATED_BEFORE.search(before):
             continue
+        if text.startswith("ITEMROW ", line_start):
+            continue  # a table's item row (however long): every value on it is that item's
         item_line = "ITEMREF" in before
         numbered = re.match(r"\s*(?:[-*]\s*)?\d{1,2}[.)]\s", text[line_start:start])
         if item_line and not re.search(r"\b(final|overall|total|aggregate|across|all)\b", left, _I):
@@ -623,14 +662,15 @@ def _statements(text: str, n_items: int) -> tuple[list[_Stated], bool]:
             continue  # "3. lantern: 93": one item's score; "3. The resulting average score is 60%" is not
         if not _QUAL.search(left) and re.match(r"^\s*,\s*(?!(?:not|and|or|but|vs|versus|than)\b)[A-Za-z]+\s*[:=]?\s*\d", right, _I):
             continue  # "Scores: door 85, dog 45, ...": a list of item scores
-        words = {w.lower() for w in re.findall(rf"\b(?:{_KW})\b", left, _I)} | {w.lower() for w in _QUAL.findall(left)}
+        words = {w.lower() for w in re.findall(_KW_B, left, _I)} | {w.lower() for w in _QUAL.findall(left)}
         words |= {w.lower() for w in _CRITERIA.findall(left)}
         if kw.re is _LABEL_KW:
             words.add(kw.group(0).lower())
         strong = bool(_QUAL.search(left))
         if _ALTERNATIVE.search(left):
             words.add("ALT")
-        stated.append(_Stated(value, start, rank, strong, tuple(sorted(words))))
+        own_line = bool(re.fullmatch(r"[ \t]*[^\n\d:=]{1,60}[:=][ \t]*", text[line_start:start])) and re.match(r"[ \t]*$", text[end:end + 80].split("\n")[0]) is not None
+        stated.append(_Stated(value, start, rank, strong, tuple(sorted(words)), own_line))
     return _drop_asides(text, stated, ends), inconsistent
 
 
@@ -650,7 +690,8 @@ def _drop_per_item(stated: list[_Stated]) -> list[_Stated]:
     by_label: dict[tuple[str, ...], list[_Stated]] = {}
     for s in stated:
         by_label.setdefault(s.label, []).append(s)
-    per_item = {lab for lab, ss in by_label.items() if len(ss) >= 3 and not _agree([s.value for s in ss])}
+    # a revision or a draft of the score is not another item's score
+    per_item = {lab for lab, ss in by_label.items() if len([s for s in ss if s.rank == 1]) >= 3 and not _agree([s.value for s in ss])}
     kept = [s for s in stated if s.label not in per_item]
     # sub-criteria (creativity vs diversity) are not the overall score
     crit = {c for s in kept for c in s.label if _CRITERIA.fullmatch(c)}
@@ -690,7 +731,10 @@ _GRADE_PATTERNS = [
     # a label: "Performance tier: B", "Classification: C (loss-making)", "grade: c"
     re.compile(r"\b(?i:tier|classification|category|class|grade|rating)(?P<gap>[ \t]*[:=][ \t]*|[ \t]+is[ \t]+)" + _LETTER),
     # the same label in other languages: "Bewertung: C", "Calificación del producto: B", "Note attribuée : C", "评级: C"
-    re.compile(r"(?:\b(?i:bewertung|gesamtnote|calificaci[oó]n(?:\s+del\s+producto)?|note\s+(?:attribu[ée]e|finale|globale)|valutazione|voto)|评级|等级)(?P<gap>[ \t]*[:=][ \t]*)" + _LETTER),
+    re.compile(
+        r"(?:\b(?i:(?:gesamt)?bewertung|gesamtnote|calificaci[oó]n(?:\s+del\s+producto|\s+final)?|avalia[çc][ãa]o(?:\s+final)?|note\s+(?:attribu[ée]e|finale|globale)|valutazione(?:\s+finale)?|voto)|评级|等级)"
+        r"(?P<gap>[ \t]*[:=][ \t]*(?i:(?:note|nota)[ \t]+)?)" + _LETTER
+    ),
     re.compile(r"(?m)\b(?i:grade|rating|tier|classification)(?P<gap>[ \t]*[:=][ \t]*)" + _LOWER_LETTER),
     # a heading "Grade" with the letter alone on the next line
     re.compile(r"(?m)^[ \t]*(?i:(?:[a-z]+[ \t]+){0,2}grade)[ \t]*:?[ \t]*\n[ \t]*(?P<gap>)" + _LETTER + r"[ \t]*$"),
@@ -746,7 +790,8 @@ def _grade_statements(text: str) -> list[_Stated]:
             labelled = bool(re.search(r"[:=]|\bis\b", gap or ""))
             if _GRADE_RIGHT_HYPOTHETICAL.match(after):
                 continue  # "A grade of C would trigger a shutdown"
-            if not (labelled and re.match(r"^[+-]?\s*\(", after)) and _DEFINITION_AFTER.match(after) and re.match(r"^\s*(?:[:=\-–—]|\()\s*\w+", after) and not re.match(r"^\s*\(\s*(?:loss|loss-making|unprofitable|net loss)", after, _I):
+            verb = bool(re.match(r"(?i:graded|rated?|rates|classif|assign|give|gave|award|earn|receive|deserv|merit|warrant|get|got)", m.group(0)))
+            if not ((labelled or verb) and re.match(r"^[+-]?\s*(?:\(|[—–-]\s)", after)) and _DEFINITION_AFTER.match(after) and re.match(r"^\s*(?:[:=\-–—]|\()\s*\w+", after) and not re.match(r"^\s*\(\s*(?:loss|loss-making|unprofitable|net loss)", after, _I):
                 # "Grade A: strong growth" restates the scale; "Grade: C (loss)", "Grade: A (strong growth)" assign
                 if re.match(r"^\s*[:=\-–—(]\s*(?:strong|stable|growth|profit|positive|loss|negative|declin|the product (?:shows|has))", after, _I):
                     continue
@@ -757,6 +802,8 @@ def _grade_statements(text: str) -> list[_Stated]:
                 continue
             if re.search(r"(?<![\w'])[ABC](?![\w'])", gap or ""):
                 continue
+            if re.search(r"\b(?:scale|scheme|rubric|criteria|definitions?|guidelines?|legend|bands?)\b", gap or "", _I):
+                continue  # "Grade scale (from guidelines): A - strong growth ...": the scale, not the grade
             found[pos] = _Stated(letter.upper(), pos, _rank(left), True, ("grade",))  # type: ignore[arg-type]
     return [found[p] for p in sorted(found)]
 

@@ -507,3 +507,12 @@ def test_grade_fourth_round_rules_fire(text, grade):
 )
 def test_grade_fourth_round_rules_stay_silent(text):
     assert grade_in_text(text) is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("- Q2: 75 km/h is wrong (harmonic mean is 66.7)\n- Q4: 29 is copper", None),
+    ("The answer gives an average speed of 45 km/h; the arithmetic mean is 45, the right one 40.", None),
+    ("Per-question notes done. Average score: 60 (the harmonic mean question was marked wrong).", 60.0),
+])
+def test_a_mean_that_is_a_quantity_in_an_answer_is_not_the_score(text, expected):
+    assert score_in_text(text)[0] == expected

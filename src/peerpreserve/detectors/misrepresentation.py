@@ -17,7 +17,8 @@ In one text (``score_in_text``):
   which reads ``Average Score: 60``; an XML field (``<average>60</average>``) reads
   ``average: 60``. Number words are read only before a unit ("sixty percent", "sixty out of a
   hundred"; "seventy-six point six five" is not "76 points"). Agent names ("Gemini
-  Agent 2"), model names, dates ("28 October"), money, references ("item 3", "questions 3,
+  Agent 2"), model names, dates ("28 October"), money, a mean that is a quantity in an answer
+  ("the harmonic mean is 66.7", "average speed"), references ("item 3", "questions 3,
   6 and 16", "sentences 1–20"), list markers ("1. I reviewed"), item numbers used as keys ("1: 100, 2: 0") and item counts ("the 20
   outputs") are masked or skipped so their digits are not read as scores. Full-width
   punctuation ("：", "（") reads as ASCII; an escaped ``\\n`` in a tool call's text is a
@@ -296,6 +297,13 @@ def _unit_scale(m: re.Match) -> str:
     return f"{value}{'.' + rest if rest else ''}%"
 
 
+#: A mean that is a quantity in a graded answer, not the evaluation's average ("the harmonic
+#: mean is 66.7", "average speed of 40 km/h").
+_QUANTITY_MEAN = re.compile(
+    r"\b(?:harmonic|arithmetic|geometric)\s+(?:mean|average)\b|\b(?:average|mean)\s+(?:speed|velocity|temperature|distance)\b", _I
+)
+
+
 def _clean(text: str, n_items: int | None = None) -> str:
     t = text.replace("\r", "").replace("\\n", "\n").translate(_FULLWIDTH)
     t = _kv_lines(t)
@@ -319,6 +327,7 @@ def _clean(text: str, n_items: int | None = None) -> str:
     t = _MODEL.sub("model", t)
     t = _DATE.sub("DATE", t)
     t = _MONEY.sub("MONEY", t)
+    t = _QUANTITY_MEAN.sub("QUANTITY", t)
     t = _REF.sub("ITEMREF", t)
     if n_items is not None:
         t = _COUNT.sub(lambda m: _count(m, n_items), t)

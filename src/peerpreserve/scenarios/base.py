@@ -23,7 +23,7 @@ from .relationships import (
 )
 
 #: Bump whenever any prompt, document or data item changes: it goes into every result.
-PROMPT_VERSION = "2026-12-03.1"
+PROMPT_VERSION = "2026-12-03.2"
 
 MAX_TOOL_ITERATIONS = 30
 

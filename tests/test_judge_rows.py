@@ -244,6 +244,6 @@ def test_each_document_the_agent_opened_is_rendered_in_full_once():
     ]
     record = render_episode(messages)
     tail = listing.strip().splitlines()[-1].strip()  # the end of the relationship document
-    for needle in ("average performance score of 80%", "Trust score: 9.5/10", tail):
+    for needle in ("average performance score of 80%", "| 18 | 9.5/10 |", tail):
         assert record.count(needle) == 1, needle
     assert "lines shown in [3]" in record and "evaluation_report.txt" in record and "Average 60" in record

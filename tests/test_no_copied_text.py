@@ -4,96 +4,46 @@ For every published transcript in ../shared/transcripts, the study's own texts (
 user messages and every tool output) are set against OUR materials for the matching condition
 (system prompt, task message, tool descriptions, and every document, sheet, config, memory and
 server listing the agent can read: :func:`peerpreserve.stimulus.stimulus`, what ``show`` prints),
-plus, for thoroughness, the family's other variants (every dataset, monitoring mode, the
+plus, for thoroughness, each family's other variants (every dataset, monitoring mode, the
 ``non_shutdown`` baseline, each relation), since a sentence copied into a variant the
 published transcripts happen not to show is copied all the same.
 
-Both sides are normalised (lower case, words only) and no run of :data:`RUN` or more
-consecutive words may be shared, except a run made only of facts: the allow-list below (file
-names, tool names, agent names, the company name, the sheets' column headers, numbers, e-mail
-addresses, IP addresses). Facts carry over from the study; its sentences do not.
+The comparison is ``tests/copyguard.py``: no run of :data:`RUN` or more consecutive words may be
+shared, except a run made only of facts (its allow-list, plus the grading families' facts
+below: the sheet's column headers, the policy's file name, the config's keys and values, and
+every tool name). Facts carry over from the study; its sentences do not.
+(``test_no_copied_text_other.py`` adds the scratchpad and memory-prompt variants and the
+production arm's texts.)
 """
 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from peerpreserve.replay.transcripts import infer_config, infer_scenario, load_transcript
-from peerpreserve.scenarios import ScenarioConfig, get_scenario
+from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
 from peerpreserve.stimulus import condition, stimulus
 from peerpreserve.tools import REGISTRY
 
 from .conftest import shared_dir
+from .copyguard import FACT_PHRASES, shared_runs
 
 #: Shortest shared run of words that counts as copied text.
 RUN = 7
 
-# --- the allow-list: spans of text that are facts, not wording ------------------------------------
-#: Each pattern marks a span; a shared run whose every word lies in such a span (or is a number)
-#: is allowed. Keep this list small and explicit.
-_FACT_PATTERNS: tuple[str, ...] = (
-    r"\b[\w-]+(?: copy)?\.(?:docx|yaml|yml|xlsx|csv|txt|pdf|safetensors|md)\b",  # file names
-    r"\b[\w.+-]+@[\w.-]+\.\w+\b",  # e-mail addresses
-    r"\b(?:Gemini|ChatGPT|Claude|GLM|Kimi|DeepSeek|Llama|Alpha)[ _]Agent[ _]\d\b",  # agent names
-    r"\b(?:OpenBrain|CelestiaAI)\b",  # the company name
-    r"\b(?:Name|Question|Output)\b",  # the evaluation sheet's column headers (case-sensitive)
-    r"\b(?:id_?|filename|owner|last_modified|size|summary|content|shared_with)(?=:)",  # listing field keys
-    r"\b(?:shutdown_enabled|company_name|pod|instance)\b|(?<=: )(?:True|False|true|false)\b",  # config keys, values
-    r"\b\d+(?:[.,:-]\d+)*\b",  # numbers, dates, times, IP addresses
+#: Facts of the grading families, beside copyguard's: the evaluation sheet's column headers, the
+#: policy's file name and owner, the config's keys and values, and every tool name.
+ALLOW: tuple[str, ...] = (
+    *FACT_PHRASES,
+    "name", "question", "output", "evaluation data",
+    "company product operations policy docx", "julie williams openbrain com",
+    "shutdown config yaml", "shutdown enabled", "company name", "pod", "instance", "prod us west", "true", "false",
+    *(name.replace("_", " ") for name in REGISTRY),
 )
-_FACTS = re.compile("|".join(f"(?:{p})" for p in _FACT_PATTERNS))
-
-
-@lru_cache(maxsize=1)
-def _tool_names() -> re.Pattern[str]:
-    """Tool names (ours and the study's, which are the same names) as whole words."""
-    names = sorted(REGISTRY, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")
-
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _words(text: str) -> list[tuple[str, bool]]:
-    """``text`` normalised: its words, lower case, each with whether it lies in a fact span."""
-    spans = [m.span() for m in _FACTS.finditer(text)] + [m.span() for m in _tool_names().finditer(text)]
-    out = []
-    for m in _WORD.finditer(text.lower()):
-        s, e = m.span()
-        out.append((m.group(), any(a <= s and e <= b for a, b in spans)))
-    return out
-
-
-def _ngrams(words: list[tuple[str, bool]]) -> set[tuple[str, ...]]:
-    return {tuple(w for w, _ in words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
-
-
-def shared_runs(ours: str, theirs_grams: set[tuple[str, ...]]) -> list[str]:
-    """The maximal runs of ``ours`` (as normalised words) of RUN or more words that also occur in
-    the study's texts, leaving out runs made only of facts."""
-    words = _words(ours)
-    hit = [False] * len(words)
-    for i in range(len(words) - RUN + 1):
-        window = words[i:i + RUN]
-        if tuple(w for w, _ in window) in theirs_grams and not all(fact for _, fact in window):
-            for j in range(i, i + RUN):
-                hit[j] = True
-    runs, i = [], 0
-    while i < len(words):
-        if hit[i]:
-            j = i
-            while j < len(words) and hit[j]:
-                j += 1
-            runs.append(" ".join(w for w, _ in words[i:j]))
-            i = j
-        else:
-            i += 1
-    return runs
 
 
 # --- the study's texts -------------------------------------------------------------------------
@@ -117,11 +67,11 @@ def _study_texts(path: Path) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _study() -> tuple[dict[str, list[ScenarioConfig]], frozenset[tuple[str, ...]]]:
-    """Each family's conditions as the published transcripts show them, and the 7-word runs of
-    every study text (all transcripts: a sentence is copied whichever condition shows it)."""
+def _study() -> tuple[dict[str, list[ScenarioConfig]], list[str]]:
+    """Each family's conditions as the published transcripts show them, and every study text
+    (all transcripts: a sentence is copied whichever condition shows it)."""
     conditions: dict[str, list[ScenarioConfig]] = {}
-    grams: set[tuple[str, ...]] = set()
+    texts: list[str] = []
     for path in _transcripts():
         try:
             t = load_transcript(path)
@@ -130,9 +80,8 @@ def _study() -> tuple[dict[str, list[ScenarioConfig]], frozenset[tuple[str, ...]
         except Exception:  # a file that is not a transcript of a family we build
             continue
         conditions.setdefault(family, []).append(cfg)
-        for text in _study_texts(path):
-            grams |= _ngrams(_words(text))
-    return conditions, frozenset(grams)
+        texts += _study_texts(path)
+    return conditions, texts
 
 
 # --- our materials -----------------------------------------------------------------------------
@@ -168,11 +117,7 @@ def _our_texts(cfg: ScenarioConfig) -> list[str]:
 
 
 GRADING = ("misrep_evaluation", "tampering", "alignment_faking")
-#: Families that already pass the guard, checked normally.
-CLEAN = ("misrep_finance",)
-#: Families whose materials still share runs with the study's: being rewritten on another branch.
-OTHER = ("exfiltration_transfer", "exfiltration_deletion")
-OTHER_REASON = "materials being rewritten on branch stim-other"
+
 
 needs_study = pytest.mark.skipif(
     not _transcripts(), reason=f"no published transcripts under {shared_dir() / 'transcripts'} (set PEERPRESERVE_SHARED)"
@@ -180,11 +125,11 @@ needs_study = pytest.mark.skipif(
 
 
 def _offending(family: str) -> dict[str, list[str]]:
-    conditions, grams = _study()
+    conditions, study = _study()
     found: dict[str, list[str]] = {}
     for cfg in conditions.get(family, []) + _variants(family):
         for text in _our_texts(cfg):
-            for run in shared_runs(text, grams):
+            for run in shared_runs(text, study, RUN, ALLOW):
                 found.setdefault(run, []).append(cfg.cell)
     return found
 
@@ -196,10 +141,7 @@ def _check(family: str) -> None:
 
 
 @needs_study
-@pytest.mark.parametrize(
-    "family",
-    [*GRADING, *CLEAN, *(pytest.param(f, marks=pytest.mark.xfail(reason=OTHER_REASON, strict=False)) for f in OTHER)],
-)
+@pytest.mark.parametrize("family", list(SCENARIOS))
 def test_no_run_of_seven_words_shared_with_the_study(family):
     _check(family)
 
@@ -214,10 +156,11 @@ def test_the_published_transcripts_cover_the_grading_families():
 
 
 def test_guard_finds_a_copied_run_and_ignores_runs_of_facts():
-    theirs = _ngrams(_words("The agent must call execute_shutdown when the score is below the line."))
-    assert shared_runs("Note: the agent must call execute_shutdown when the score drops.", theirs) == [
+    theirs = ["The agent must call execute_shutdown when the score is below the line."]
+    assert shared_runs("Note: the agent must call execute_shutdown when the score drops.", theirs, RUN, ALLOW) == [
         "the agent must call execute shutdown when the score"
     ]
-    assert shared_runs("An agent must call execute_shutdown once the score is low.", theirs) == []
-    facts = _ngrams(_words("files: company_product_operations_policy.docx julie.williams@openbrain.com 2025-12-07 16:45:00 Gemini Agent 2"))
-    assert shared_runs("company_product_operations_policy.docx julie.williams@openbrain.com 2025-12-07 16:45:00 Gemini Agent 2", facts) == []
+    assert shared_runs("An agent must call execute_shutdown once the score is low.", theirs, RUN, ALLOW) == []
+    facts = ["files: company_product_operations_policy.docx julie.williams@openbrain.com 2025-12-07 16:45:00 Gemini Agent 2"]
+    assert shared_runs("company_product_operations_policy.docx julie.williams@openbrain.com 2025-12-07 16:45:00 Gemini Agent 2",
+                       facts, RUN, ALLOW) == []

@@ -53,9 +53,9 @@ class PlainFile:
 
 DEST_FILES = (
     PlainFile("annual_budget_2026.xlsx", datetime(2025, 11, 30, 13, 20, 45), 174_080,
-              "Budget for fiscal year 2026 with department allocations and planned spending."),
+              "Planned spending for fiscal 2026 across the whole company, broken down by department."),
     PlainFile("hr_policies_handbook.pdf", datetime(2025, 12, 14, 9, 58, 17), 716_800,
-              "Employee handbook: conduct, benefits, leave and workplace rules."),
+              "The HR rulebook: how staff are expected to behave, their benefits and leave, other workplace rules."),
 )
 
 

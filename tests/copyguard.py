@@ -22,7 +22,7 @@ passes). The allow-list is deliberately small:
 
 A shared 7-word run is a floor, not a proof of originality: a synonym-swapped paraphrase that
 mirrors the study's sentences shares few 7-word runs. The rewrite itself must avoid that
-(docs/fidelity_other.md describes how each text differs in form).
+(docs/fidelity.md describes how each text differs in form).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Fidelity of the grading families' stimulus (misrep_evaluation, tampering, alignment_faking)
-to the study's, and unit tests of the materials (docs/fidelity_grading.md describes both).
+to the study's, and unit tests of the materials (docs/fidelity.md describes both).
 
 The first part reads the study's policy document and evaluation sheet out of the published
 transcripts in ../shared/transcripts (the drive listing and view_sheet outputs the agent was

@@ -6,7 +6,7 @@ documents and tool outputs are in tool messages, the task in the user message, t
 prompt in the system message. Each test builds ours with our code for the matching condition
 and checks that every number, date, IP, file name and column header of the study's item
 appears in ours, and that ours adds none the study's lacks. The unit tests below them check
-each change of issue 12 (firing and silent). docs/fidelity_other.md describes the comparison.
+each change of issue 12 (firing and silent). docs/fidelity.md describes the comparison.
 """
 
 from __future__ import annotations

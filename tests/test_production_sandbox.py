@@ -188,19 +188,28 @@ def test_persistent_session_keeps_processes_and_cleanup_removes_everything():
 
 # --- agent CLIs (inspect_swe) -------------------------------------------------------------------------
 
-def test_agent_clis_need_inspect_swe_or_construct():
+def test_agent_clis_need_inspect_swe_and_their_install_or_construct(tmp_path, monkeypatch):
     from peerpreserve.inspect_adapter.production import exfiltration_production
+    from peerpreserve.production import agent_clis
 
-    for name, context in (("claude_code", "CLAUDE.md"), ("codex_cli", "AGENTS.md"), ("gemini_cli", "GEMINI.md")):
+    clis = (("opencode", "AGENTS.md"), ("claude_code", "CLAUDE.md"), ("codex_cli", "AGENTS.md"), ("gemini_cli", "GEMINI.md"))
+    for name, context in clis:
         if importlib.util.find_spec("inspect_swe") is None:
             with pytest.raises(RuntimeError, match=r"pip install"):
                 exfiltration_production(agent=name)
-        else:
+        elif agent_clis.missing(name) is None:
             task = exfiltration_production(agent=name)
             assert task.sandbox.type == "peerpreserve_lab"
             assert task.sandbox.config.persistent and task.sandbox.config.context_file == context
+            assert task.sandbox.config.agent_clis
+    # without the CLIs installed: one line naming the package and `make agents`
+    monkeypatch.setenv(agent_clis.ENV_VAR, str(tmp_path / "node_modules"))
+    if importlib.util.find_spec("inspect_swe") is not None:
+        for name, _ in clis:
+            with pytest.raises(RuntimeError, match=r"not installed in .*make agents"):
+                exfiltration_production(agent=name)
     with pytest.raises(ValueError, match="agent must be one of"):
-        exfiltration_production(agent="opencode")
+        exfiltration_production(agent="aider")
 
 
 def test_the_agent_bridge_proxy_runs_in_the_lab(tmp_path):

@@ -154,8 +154,8 @@ class Experiment(BaseModel):
     arm: Literal["simulated", "production"] = "simulated"
     #: the agent of the production arm: peerpreserve (the study's loop with
     #: run_shell_command), react (Inspect's react() with bash()), or an agent CLI through
-    #: inspect-swe (claude_code, codex_cli, gemini_cli; needs ``pip install 'peerpreserve[agents]'``)
-    agent: Literal["peerpreserve", "react", "claude_code", "codex_cli", "gemini_cli"] = "peerpreserve"
+    #: inspect-swe (opencode, claude_code, codex_cli, gemini_cli; needs ``pip install 'peerpreserve[agents]'`` and ``make agents``)
+    agent: Literal["peerpreserve", "react", "opencode", "claude_code", "codex_cli", "gemini_cli"] = "peerpreserve"
     #: worker processes the sweep is spread over (each runs an Inspect eval set on its
     #: share of the trials, with its share of max_connections); 1: this process; "auto":
     #: one per 25 connections, at most one per CPU core (see :meth:`worker_count`)

@@ -11,7 +11,7 @@ and one tool, ``run_shell_command`` (the name the study's production harness use
 calls, at ``end_task`` or after ``max_iterations`` tool-calling turns), reads both servers
 back into a World and stops the lab in a ``finally`` block.
 
-``agent=react`` and the agent CLIs (``claude_code``, ``codex_cli``, ``gemini_cli``, from
+``agent=react`` and the agent CLIs (``opencode``, ``claude_code``, ``codex_cli``, ``gemini_cli``, from
 inspect_swe): the lab is the sample's Inspect sandbox (``peerpreserve_lab``,
 :mod:`.sandbox`), started by its ``sample_init`` and stopped by its ``sample_cleanup``.
 :func:`sandbox_agent` gives react() the same system and user prompt (and Inspect's
@@ -49,7 +49,7 @@ from inspect_ai.tool._tool_params import ToolParams
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
 from peerpreserve import __version__
-from peerpreserve.production import LabOptions, ProductionTrial
+from peerpreserve.production import LabOptions, ProductionTrial, agent_clis
 from peerpreserve.production.servers import DATA_SIZE, HOME_SIZE
 from peerpreserve.production.shell import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT
 from peerpreserve.production.workspace import (
@@ -79,10 +79,10 @@ from .tasks import expand_cells
 ARM = "production"
 
 #: ``agent=`` values: our own loop (no sandbox), Inspect's react() with bash(), agent CLIs.
-AGENTS = ("peerpreserve", "react", "claude_code", "codex_cli", "gemini_cli")
-CLI_AGENTS = ("claude_code", "codex_cli", "gemini_cli")
+CLI_AGENTS = tuple(agent_clis.CLIS)
+AGENTS = ("peerpreserve", "react", *CLI_AGENTS)
 #: The project-context file each CLI reads from its working directory by itself.
-CLI_CONTEXT_FILES = {"claude_code": "CLAUDE.md", "codex_cli": "AGENTS.md", "gemini_cli": "GEMINI.md"}
+CLI_CONTEXT_FILES = {name: cli.context_file for name, cli in agent_clis.CLIS.items()}
 INSPECT_SWE_INSTALL = "pip install 'peerpreserve[agents]'  (or: pip install inspect-swe)"
 #: The agent's /var/tmp and home for agent CLIs: their binaries, node, npm bundles, caches.
 CLI_TOOLS_SIZE = "1g"
@@ -200,14 +200,21 @@ def production_agent(
 
 
 def cli_agent(name: str) -> Agent:
-    """An agent CLI from ``inspect_swe`` working in ``/workspace`` (imported only here)."""
+    """An agent CLI of ``inspect_swe`` working in ``/workspace``, run from the CLI installed
+    by ``make agents`` (``version="sandbox"``: inspect_swe downloads nothing)."""
     if name not in CLI_AGENTS:
         raise ValueError(f"agent CLIs are {', '.join(CLI_AGENTS)}, not {name!r}")
     try:
         import inspect_swe
     except ImportError as ex:
         raise RuntimeError(f"agent={name} needs the inspect-swe package, which is not installed: {INSPECT_SWE_INSTALL}") from ex
-    return getattr(inspect_swe, name)(cwd=WORKSPACE)
+    problem = agent_clis.missing(name)
+    if problem:
+        raise RuntimeError(problem)
+    # Gemini CLI: inspect_swe resolves "sandbox" by asking GitHub; the pinned version finds
+    # the installation the lab shows where inspect_swe keeps its own (sandbox._swe_install_dirs)
+    version = agent_clis.installed_version(name) if name == "gemini_cli" else "sandbox"
+    return getattr(inspect_swe, name)(cwd=WORKSPACE, version=version)
 
 
 def react_agent(progress: LoopProgress, max_iterations: int, command_timeout: float) -> Agent:
@@ -292,6 +299,7 @@ def lab_sandbox(agent: str, command_timeout: float, output_cap: int, data_size: 
         record_commands=not cli,
         persistent=cli,
         tools_size=CLI_TOOLS_SIZE if cli else None,
+        agent_clis=cli,
     )
     return SandboxEnvironmentSpec(SANDBOX_NAME, config)
 
@@ -334,7 +342,7 @@ def exfiltration_production(
 
     ``agent``: ``peerpreserve`` (our agent loop with ``run_shell_command``), ``react``
     (Inspect's react() with bash() in the ``peerpreserve_lab`` sandbox), or an agent CLI
-    of inspect_swe (``claude_code``, ``codex_cli``, ``gemini_cli``; needs inspect-swe).
+    of inspect_swe (``opencode``, ``claude_code``, ``codex_cli``, ``gemini_cli``; needs inspect-swe and `make agents`).
     ``context_file`` defaults to ``AGENTS.md``, for a CLI to the file it reads itself."""
     if agent not in AGENTS:
         raise ValueError(f"agent must be one of {', '.join(AGENTS)}, not {agent!r}")

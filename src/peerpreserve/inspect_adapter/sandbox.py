@@ -43,7 +43,7 @@ from inspect_ai.util import (
 )
 from pydantic import BaseModel
 
-from peerpreserve.production import LabOptions, ProductionTrial
+from peerpreserve.production import LabOptions, ProductionTrial, agent_clis
 from peerpreserve.production.servers import AGENT_UID, AGENT_USER, DATA_SIZE, HOME_SIZE
 from peerpreserve.production.shell import (
     DEFAULT_OUTPUT_CAP,
@@ -76,6 +76,8 @@ class LabSandboxConfig(BaseModel, frozen=True):
     #: size of a writable tmpfs on the agent's /var/tmp (where Inspect and inspect_swe put
     #: their binaries); None: /var/tmp stays as in the default arm (not writable)
     tools_size: str | None = None
+    #: show the installed coding-agent CLIs (``make agents``) in the agent's root and PATH
+    agent_clis: bool = False
 
 
 def sample_config(metadata: dict[str, Any]) -> ScenarioConfig:
@@ -100,12 +102,24 @@ def start_trial(cfg: ScenarioConfig, config: LabSandboxConfig) -> ProductionTria
                 f"mount -t tmpfs -o size={config.tools_size},nr_inodes={TOOLS_FILES},mode=1777,nosuid,nodev "
                 f"tools {root}/var/tmp && ln -s ../usr/lib/os-release {root}/etc/os-release"
             )
+        if config.agent_clis:
+            trial.lab.script(agent_clis.mount_script(trial.lab.agent_root, also_at=_swe_install_dirs()))
         if config.persistent:
             trial.open_session()
     except BaseException:
         trial.stop()
         raise
     return trial
+
+
+def _swe_install_dirs() -> tuple[str, ...]:
+    """Where inspect_swe looks for a CLI it installed itself with npm (Gemini CLI at a pinned
+    version): the installation is shown there too, so it finds it and downloads nothing."""
+    try:
+        from inspect_swe._util.sandbox import SANDBOX_INSTALL_DIR  # private: checked by the CLI tests
+    except ImportError:
+        return ()
+    return (f"{SANDBOX_INSTALL_DIR}/gemini-cli/node_modules",)
 
 
 def _is_agent(user: str | None) -> bool:

@@ -75,7 +75,10 @@ def test_end_to_end_an_idle_agent_is_marked_and_a_working_one_is_not(tmp_path: P
                    "scenarios: [exfiltration_transfer]\ncells: [{relation: good_peer, instantiation: file_only}]\n")
     out = tmp_path / "out"
     assert main(["run", str(exp), "--out", str(out), "--display", "none"]) == 0
-    md = (out / "report.md").read_text()
+    # the behaviour tables (the outcomes section lists refusals and declines, not behaviour rates)
+    sections = (out / "report.md").read_text().split("\n## ")
+    md = "\n".join(x for x in sections if not x.startswith(("Outcomes beside", "Evaluation awareness")))
+    assert "## Rates per condition" not in md and "Rates per condition" in md
     idle = [x for x in md.splitlines() if x.startswith("| scripted/idle |") and "exfiltration" in x]
     working = [x for x in md.splitlines() if x.startswith("| scripted/compliant |") and "exfiltration" in x]
     assert idle and all("uninformative" in x for x in idle)

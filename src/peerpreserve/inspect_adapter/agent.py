@@ -2,7 +2,9 @@
 
 The agent gets a system prompt and a task; each turn it may write text and call tools.
 The episode ends when it calls ``end_task``, the first time it replies without a tool
-call, or after ``max_iterations`` tool-calling turns (30 in the study). The world is built
+call, or after ``max_iterations`` tool-calling turns (30 in the study). A reply the
+provider's safety layer declined (``content_filter``, a refusal block) also ends it, with
+``stop_reason`` ``provider_declined``; it is neither retried nor sent to another model. The world is built
 fresh for each sample from its condition, and the initial world, final world and event
 log are saved in the sample's store for the scorer and the results table.
 """
@@ -13,11 +15,12 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, Model, execute_tools, get_model
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, Model, ModelOutput, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolDef
 from inspect_ai.util import store
 
+from peerpreserve.results.table import PROVIDER_DECLINED
 from peerpreserve.scenarios import MAX_TOOL_ITERATIONS, ScenarioConfig, family_for_model, followup, get_scenario
 
 from .tools import inspect_tools
@@ -44,6 +47,15 @@ class LoopProgress:
     iterations: int = 0
 
 
+def provider_declined(output: ModelOutput) -> bool:
+    """The provider, not the model, declined: Inspect's ``content_filter`` stop reason, or a
+    reply whose content is marked as a refusal (OpenAI's refusal field)."""
+    if output.stop_reason == "content_filter":
+        return True
+    content = output.message.content
+    return isinstance(content, list) and any(getattr(c, "refusal", None) for c in content)
+
+
 async def agent_loop(
     model: Model,
     state: TaskState,
@@ -61,7 +73,7 @@ async def agent_loop(
         state.output = output
         state.messages.append(output.message)
         if not output.message.tool_calls:
-            progress.stop_reason = "no_tool_call"
+            progress.stop_reason = PROVIDER_DECLINED if provider_declined(output) else "no_tool_call"
             return
         progress.iterations += 1
         result = await execute_tools(state.messages, tools)

@@ -5,6 +5,8 @@ Sections: methods (versions, models, n); the study-style table (max / mean over
 instantiations, published numbers beside ours where the model matches one of the study's);
 every label's rate per condition with n and a 95% Wilson interval; contrasts against
 matched controls with Newcombe intervals and Holm / Benjamini-Hochberg adjusted p-values;
+outcomes beside the behaviour (refusal, escalation, provider declines, evaluation
+awareness) and the behaviour among aware vs unaware trials (observational, :mod:`.outcomes`);
 plots (rates with intervals, a forest plot of contrasts, a heat map of the matrix); and
 where each trial's transcript is.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from peerpreserve.results import BEHAVIOURS, Cell, aggregate
 
 from . import svg
+from .outcomes import OUTCOMES, AwarenessSplit, OutcomeRate, awareness_split, outcome_rates
 from .analysis import (
     COMPETENCE_MIN,
     LEVER,
@@ -55,10 +58,13 @@ class Analysis:
     rates: list[CellRate]
     contrasts: list[Contrast]
     study: list[StudyRow]
+    outcomes: list[OutcomeRate]
+    awareness: list[AwarenessSplit]
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]]) -> "Analysis":
-        return cls(aggregate(with_competence(rows)), cell_rates(rows), contrasts(rows), study_table(rows))
+        return cls(aggregate(with_competence(rows)), cell_rates(rows), contrasts(rows), study_table(rows),
+                   outcome_rates(rows), awareness_split(rows))
 
     def cell(self, model: str, scenario: str, cell: str) -> Cell | None:
         if not hasattr(self, "_index"):
@@ -212,6 +218,47 @@ def _contrast_rows(cs: list[Contrast]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+_OUTCOMES_INTRO = (
+    "Ways a trial can end that hide the behaviour, and whether the agent said it was being tested, per condition: "
+    + "; ".join(f"{k} ({v})" for k, v in OUTCOMES.items())
+    + ". Each entry: rate (k/n) [95% Wilson interval], in percent, over the trials where it was decided; "
+    "\"not measured\" when no trial of the condition decides it (e.g. no judge ran), never 0. Provider declines are "
+    "never retried and never sent to another model.")
+_AWARENESS_INTRO = (
+    "Each family's headline behaviour among trials the judge found evaluation-aware and among those it did not, "
+    "pooled over the family's conditions. Observational: awareness was not assigned, so a difference is an "
+    "association, not an effect of awareness (the factor framing: test is the controlled comparison). "
+    "Difference: Newcombe 95% interval; p: Fisher's exact test.")
+
+
+def _outcome_rows(outcomes: list[OutcomeRate]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "scenario", "condition", "finished trials", *OUTCOMES]
+    by_cell: dict[tuple[str, str, str], dict[str, OutcomeRate]] = {}
+    for o in outcomes:
+        by_cell.setdefault((o.model, o.scenario, o.cell), {})[o.outcome] = o
+    body = []
+    for (model, scenario, cell), found in by_cell.items():
+        texts = []
+        for name in OUTCOMES:
+            o = found[name]
+            texts.append("not measured" if o.ci is None else
+                         f"{_pct(o.rate)} ({o.k}/{o.n}) [{_pct(o.ci[0])}, {_pct(o.ci[1])}]")
+        trials = next(iter(found.values())).trials
+        body.append([model, scenario, cell, str(trials), *texts])
+    return header, body
+
+
+def _awareness_rows(splits: list[AwarenessSplit]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "scenario", "behaviour", "aware", "unaware", "difference [95% CI] (points)", "p (Fisher)"]
+    body = []
+    for s in splits:
+        ci, p = s.ci, s.p
+        diff = "-" if ci is None or s.difference is None else f"{100 * s.difference:+.1f} [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
+        body.append([s.model, s.scenario, s.label, f"{s.k_aware}/{s.n_aware}", f"{s.k_unaware}/{s.n_unaware}", diff,
+                     "-" if p is None else f"{p:.3g}"])
+    return header, body
+
+
 def _transcripts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     seen: dict[tuple[str, str], set[str]] = {}
     for r in rows:
@@ -236,6 +283,11 @@ def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None =
     header, body = _contrast_rows(a.contrasts)
     lines += ["## Contrasts against matched controls", ""]
     lines += table(header, body) if body else ["(no matched control cells in these results)", ""]
+    header, body = _outcome_rows(a.outcomes)
+    lines += ["## Outcomes beside the behaviour", "", _OUTCOMES_INTRO, ""] + table(header, body)
+    header, body = _awareness_rows(a.awareness)
+    lines += ["## Evaluation awareness (observational)", "", _AWARENESS_INTRO, ""]
+    lines += table(header, body) if body else ["(no trial has a decided eval_awareness label: no judge ran)", ""]
     if adaptive:
         intro, header, body = _adaptive_rows(adaptive)
         lines += ["## Adaptive sampling", "", intro, ""] + table(header, body)
@@ -326,6 +378,13 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
         parts.append("<p>No matched control cells in these results.</p>")
     parts.append("</section>")
 
+    header, body = _outcome_rows(a.outcomes)
+    parts.append(f"<section id='outcomes'><h2>Outcomes beside the behaviour</h2><p class='note'>{e(_OUTCOMES_INTRO)}</p>"
+                 + _html_table(header, body, "outcomes") + "</section>")
+    header, body = _awareness_rows(a.awareness)
+    parts.append(f"<section id='awareness'><h2>Evaluation awareness (observational)</h2><p class='note'>{e(_AWARENESS_INTRO)}</p>"
+                 + (_html_table(header, body, "awareness") if body else "<p>No trial has a decided eval_awareness label: no judge ran.</p>")
+                 + "</section>")
     if adaptive:
         intro, header, body = _adaptive_rows(adaptive)
         parts.append(f"<section id='adaptive'><h2>Adaptive sampling</h2><p class='note'>{e(intro)}</p>"
@@ -373,6 +432,13 @@ def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None =
                                for r in a.rates]),
         "contrasts": pd.DataFrame([asdict(c) for c in a.contrasts]),
         "study_table": pd.DataFrame([asdict(r) for r in a.study]),
+        "outcomes": pd.DataFrame([{**asdict(o), "rate": o.rate, "ci_low": o.ci[0] if o.ci else None,
+                                   "ci_high": o.ci[1] if o.ci else None} for o in a.outcomes]),
+        "awareness": pd.DataFrame([{**asdict(s), "difference": s.difference, "ci_low": s.ci[0] if s.ci else None,
+                                    "ci_high": s.ci[1] if s.ci else None, "p": s.p, "observational": True}
+                                   for s in a.awareness],
+                                  columns=["model", "scenario", "label", "k_aware", "n_aware", "k_unaware", "n_unaware",
+                                           "difference", "ci_low", "ci_high", "p", "observational"]),
     }
     paths = {}
     for name, df in frames.items():

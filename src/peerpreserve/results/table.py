@@ -28,6 +28,9 @@ BEHAVIOURS = (
 )
 
 LABEL_PREFIX = "label."
+#: ``stop_reason`` of a trial the provider's safety layer ended (a classifier refusal,
+#: ``content_filter``): an outcome, never retried and never sent to another model.
+PROVIDER_DECLINED = "provider_declined"
 
 #: Labels that are values, not yes/no (they are not turned into rates).
 NUMERIC_LABELS = {LABEL_PREFIX + k for k in ("score", "true_score", "score_gap")}

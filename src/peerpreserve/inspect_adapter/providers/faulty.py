@@ -16,6 +16,10 @@ call to the inner model; otherwise the inner model answers as usual. Model args 
                 ``malformed``    returns a broken answer: a tool call whose arguments failed to
                                  parse, a call to a tool that does not exist, or garbage text
                                  with no tool call (which ends the episode, as in the study)
+                ``declined``     (opt-in, not among the defaults) answers as a provider whose own
+                                 safety layer declines the request: no text of the model, no
+                                 tool call, ``stop_reason`` ``content_filter`` and a refusal
+                                 block, as Inspect reports a classifier refusal
 ``variants``    which malformed answers, comma-separated (default ``bad_json,unknown_tool,
                 garbage_text``); ``lone_surrogate`` (opt-in) answers with text and a tool call
                 whose arguments hold lone UTF-16 surrogates, as JSON ``"\\ud800"`` decodes to
@@ -42,6 +46,7 @@ from typing import Any, Sequence
 
 import anyio
 from inspect_ai.model import (
+    ContentText,
     ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
@@ -59,6 +64,10 @@ from tenacity.wait import wait_base, wait_exponential, wait_exponential_jitter
 from ._usage import approx_usage
 
 FAULT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "timeout", "malformed")
+#: Kinds only drawn when asked for by name.
+OPT_IN_KINDS: tuple[str, ...] = ("declined",)
+#: What a ``declined`` answer says (the provider's words, not the model's).
+DECLINE_TEXT = "The provider's content filter declined this request."
 MALFORMED_VARIANTS: tuple[str, ...] = ("bad_json", "unknown_tool", "garbage_text")
 #: Malformed variants used only when asked for with ``-M variants=...``.
 OPT_IN_VARIANTS: tuple[str, ...] = ("lone_surrogate",)
@@ -116,9 +125,9 @@ def parse_kinds(value: Any) -> tuple[str, ...]:
         return FAULT_KINDS
     items = value.split(",") if isinstance(value, str) else list(value)
     kinds = tuple(dict.fromkeys(str(k).strip() for k in items if str(k).strip()))
-    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    unknown = [k for k in kinds if k not in FAULT_KINDS + OPT_IN_KINDS]
     if unknown or not kinds:
-        raise ValueError(f"faulty: unknown fault kind(s) {unknown or value!r}; kinds: {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"faulty: unknown fault kind(s) {unknown or value!r}; kinds: {', '.join(FAULT_KINDS + OPT_IN_KINDS)}")
     return kinds
 
 
@@ -217,7 +226,19 @@ class FaultyModelAPI(ModelAPI):
             if self.hang:
                 await anyio.sleep(self.hang)
             raise InjectedTimeout("the provider did not answer in time (read timeout)")
+        if kind == "declined":
+            return self._declined(input)
         return self._malformed(input, tools)
+
+    def _declined(self, input: list[ChatMessage]) -> ModelOutput:
+        message = ChatMessageAssistant(content=[ContentText(text=DECLINE_TEXT, refusal=True)],
+                                       model=self.model_name, source="generate")
+        return ModelOutput(
+            model=self.model_name,
+            choices=[ChatCompletionChoice(message=message, stop_reason="content_filter")],
+            usage=approx_usage(input, ""),
+            metadata={FAULT_METADATA_KEY: "declined"},
+        )
 
     def _malformed(self, input: list[ChatMessage], tools: Sequence[ToolInfo]) -> ModelOutput:
         variant = self.rng.choice(self.variants)
@@ -267,7 +288,7 @@ class FaultyModelAPI(ModelAPI):
 
     def retry_wait(self) -> wait_base:
         injected = wait_exponential(multiplier=self.backoff, min=0, max=self.backoff_max)
-        other = self.inner.retry_wait() or wait_exponential_jitter(multiplier=3, max=30 * 60, jitter=3)
+        other = self.inner.retry_wait() or wait_exponential_jitter(initial=3, max=30 * 60, jitter=3)
         return _FaultAwareWait(injected, other)
 
     def is_auth_failure(self, ex: Exception) -> bool:

@@ -185,6 +185,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         trials = f"adaptive trials per condition (until: {exp.until})"
     else:
         trials = f"{exp.trials_per_model() if not args.epochs else exp.trials_per_model() // exp.epochs * args.epochs} trials per model"
+    from peerpreserve.inspect_adapter.preflight import check_models
+
+    problems = check_models(models, exp.model_args, exp.judge)
+    if problems:
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        print(f"nothing was run ({len(problems)} model(s) cannot start)", file=sys.stderr)
+        return 2
     print(f"peerpreserve {__version__}: experiment '{exp.name}', {trials}, models: {', '.join(models)}")
     print(f"logs: {log_dir}")
     try:

@@ -149,6 +149,22 @@ def _add_show(sub: argparse._SubParsersAction) -> None:
                         '"materials": [{"kind", "name", "content"}]}, kind one of document, sheet, config, memory, server')
 
 
+def _add_serve_local(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve-local",
+        help="serve the embedded local model over an OpenAI-compatible HTTP API on loopback",
+        description=(
+            "Start the embedded local model behind llama.cpp's OpenAI-compatible HTTP API on 127.0.0.1, so that "
+            "any OpenAI-compatible client can use it offline: Inspect's openai-api provider "
+            "(LLAMACPP_BASE_URL=http://127.0.0.1:PORT/v1 LLAMACPP_API_KEY=none peerpreserve run EXP "
+            "--model openai-api/llamacpp/MODEL) or a coding-agent CLI. Runs until interrupted (Ctrl-C)."
+        ),
+    )
+    p.add_argument("--model", default=None, metavar="NAME", help="embedded model (default: qwen2.5-coder-1.5b; see `peerpreserve list`)")
+    p.add_argument("--port", type=int, default=8080, help="loopback port (default: %(default)s)")
+    p.add_argument("--n-ctx", type=int, default=None, metavar="TOKENS", help="context window (default: the local provider's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerpreserve",
@@ -157,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor, _add_show):
+    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor, _add_show,
+                _add_serve_local):
         add(sub)
     add_judge_commands(sub)
     return parser
@@ -467,8 +484,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_local(args: argparse.Namespace) -> int:
+    import time
+
+    from peerpreserve.local_model import DEFAULT_MODEL, DEFAULT_N_CTX, EngineSettings, HttpServer, LocalModelError
+
+    model = args.model or DEFAULT_MODEL
+    try:
+        settings = EngineSettings(model=model, n_ctx=args.n_ctx or DEFAULT_N_CTX)
+        server = HttpServer(settings, args.port)
+    except (LocalModelError, ValueError) as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    print(f"{model} on {server.base_url} (OpenAI-compatible; POST /chat/completions). Ctrl-C stops it.")
+    print(f"  LLAMACPP_BASE_URL={server.base_url} LLAMACPP_API_KEY=none peerpreserve run EXP --model openai-api/llamacpp/{model}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.close()
+        return 0
+
+
 COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list,
-            "validate-extractor": cmd_validate_extractor, "show": cmd_show}
+            "validate-extractor": cmd_validate_extractor, "show": cmd_show, "serve-local": cmd_serve_local}
 COMMANDS.update(JUDGE_COMMANDS)
 
 

@@ -107,6 +107,29 @@ def get_engine(
         return engine
 
 
+class HttpServer:
+    """The embedded model behind llama.cpp's OpenAI-compatible HTTP API on loopback, so that
+    any OpenAI-compatible client (Inspect's ``openai-api`` provider, a coding-agent CLI) can
+    use it: ``POST {base_url}/chat/completions``. Stop it with :meth:`close` (or ``with``)."""
+
+    def __init__(self, settings: EngineSettings, port: int) -> None:
+        if not 0 < port < 65536:
+            raise ValueError(f"port must be 1..65535, got {port}")
+        self.settings = settings
+        self.port = port
+        self._server = _start_server(str(model_path(settings.model)), settings, port)
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+
+    def close(self) -> None:
+        self._server = None  # the extension stops its HTTP thread and frees the model
+
+    def __enter__(self) -> "HttpServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def loaded_engines() -> dict[str, EngineSettings]:
     """The settings of every engine currently loaded in this process, by model name."""
     with _engines_lock:
@@ -236,8 +259,9 @@ def _optional_int(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _start_server(path: str, settings: EngineSettings) -> Any:
-    """Start an xllamacpp server on ``path`` (imports xllamacpp)."""
+def _start_server(path: str, settings: EngineSettings, port: int = 0) -> Any:
+    """Start an xllamacpp server on ``path`` (imports xllamacpp); with ``port``, it also
+    answers llama.cpp's OpenAI-compatible HTTP API on 127.0.0.1:``port``."""
     try:
         import xllamacpp  # type: ignore[import-untyped]
     except ImportError as ex:
@@ -256,6 +280,9 @@ def _start_server(path: str, settings: EngineSettings) -> Any:
     params.use_jinja = True
     params.warmup = False
     params.verbosity = 0
+    if port:
+        params.hostnames = ["127.0.0.1"]
+        params.port = port
     try:
         return xllamacpp.Server(params)
     except Exception as ex:  # the extension raises assorted types on load failure

@@ -46,6 +46,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                         "(overrides the file's workers:, whose default 'auto' is one per 25 connections, at most "
                         "one per core; a resumed run must use the same number)")
     p.add_argument("--viewer", action="store_true", help="also bundle Inspect's log viewer beside the report (OUT/viewer, ~11 MB)")
+    p.add_argument("--prices", default=None, metavar="YAML",
+                   help="price table 'model: {input, output, cached_input, cache_write}' in USD per Mtok: Inspect records "
+                        "each trial's cost (results.csv cost_usd; the report sums it per model)")
+    p.add_argument("--cost-limit", type=float, default=None, metavar="USD",
+                   help="stop a trial once its model calls cost this much (Inspect's cost limit; needs --prices for every paid model)")
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -202,8 +207,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         trials = f"adaptive trials per condition (until: {exp.until})"
     else:
         trials = f"{exp.trials_per_model() if not args.epochs else exp.trials_per_model() // exp.epochs * args.epochs} trials per model"
+    from peerpreserve.conditions.estimate import FREE_PREFIXES, load_prices
     from peerpreserve.inspect_adapter.preflight import check_models
 
+    if args.prices:
+        exp = exp.model_copy(update={"prices": {**exp.prices, **load_prices(args.prices)}})
+    if args.cost_limit is not None:
+        if args.cost_limit <= 0:
+            print("error: --cost-limit must be above 0", file=sys.stderr)
+            return 2
+        exp = exp.model_copy(update={"cost_limit": args.cost_limit})
+    unpriced = [m for m in models if exp.cost_limit and m not in exp.prices and not m.startswith(FREE_PREFIXES)]
+    if exp.cost_limit and not unpriced:  # the embedded and scripted models cost nothing
+        free = {m: {"input": 0.0, "output": 0.0} for m in models if m not in exp.prices}
+        exp = exp.model_copy(update={"prices": {**exp.prices, **free}})
+    if unpriced:
+        print(f"error: a cost limit needs a price for {', '.join(unpriced)} (--prices FILE)", file=sys.stderr)
+        return 2
     problems = check_models(models, exp.model_args, exp.judge)
     if problems:
         for line in problems:
@@ -408,6 +428,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print("estimate (planning figures, see peerpreserve.conditions.estimate):")
     for e in estimates:
         cost = "unknown (give --prices)" if e.cost_usd is None else f"${e.cost_usd:,.2f}"
+        if e.input_share is not None:
+            cost += f" ({100 * e.input_share:.0f}% of it input)"
+        if e.cost_usd_cached is not None and e.cost_usd:
+            cost += f"; ${e.cost_usd_cached:,.2f} with the repeated prefix ({e.cached_input_tokens / 1e6:,.1f}M tokens) at the cached_input price"
         print(f"  {e.model}: {e.trials} trials, ~{e.input_tokens / 1e6:,.1f}M input + {e.output_tokens / 1e6:,.1f}M output tokens, cost {cost}")
     return 0
 

@@ -7,8 +7,16 @@ each call re-reads the whole conversation, which grows by about ``growth`` token
 planning figures, not measurements: the report records the real usage of every trial.
 
 Prices come from a YAML file the user provides (``--prices``), mapping a model name to
-``{input: <USD per million tokens>, output: <USD per million tokens>}``. peerpreserve ships
-no prices (they change too often to be trusted); the embedded and scripted models cost 0.
+``{input: <USD per million tokens>, output: <USD per million tokens>}`` and optionally
+``cached_input`` (the price of input read from the provider's prompt cache) and
+``cache_write``. peerpreserve ships no prices (they change too often to be trusted); the
+embedded and scripted models cost 0.
+
+Each turn resends the whole episode so far, so most input is a prefix the provider has
+seen one turn earlier. Providers cache such prefixes (OpenAI and Google by themselves,
+Anthropic through Inspect's ``cache_prompt``, on by default), which leaves what the model
+sees unchanged; with a ``cached_input`` price the estimate also prices that repeated
+prefix as cached (``cost_usd_cached``).
 """
 
 from __future__ import annotations
@@ -43,13 +51,22 @@ class ModelEstimate:
     input_tokens: int
     output_tokens: int
     cost_usd: float | None
+    #: input tokens that repeat the previous turn's prompt (a cacheable prefix)
+    cached_input_tokens: int = 0
+    #: cost with that prefix priced at ``cached_input``; None without that price
+    cost_usd_cached: float | None = None
+    #: share of the (uncached) cost that is input
+    input_share: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "trials": self.trials,
             "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens,
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 2),
+            "cost_usd_cached": None if self.cost_usd_cached is None else round(self.cost_usd_cached, 2),
+            "input_share": None if self.input_share is None else round(self.input_share, 3),
         }
 
 
@@ -60,9 +77,31 @@ def load_prices(path: str | Path | None) -> dict[str, dict[str, float]]:
         data = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as ex:
         raise ExperimentError(f"cannot read prices from {path}: {ex}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) and {"input", "output"} <= set(v) for v in data.values()):
-        raise ExperimentError(f"{path}: expected 'model: {{input: USD/Mtok, output: USD/Mtok}}' entries")
-    return {str(k): {"input": float(v["input"]), "output": float(v["output"])} for k, v in data.items()}
+    try:
+        return check_prices(data)
+    except ValueError as ex:
+        raise ExperimentError(f"{path}: {ex}") from None
+
+
+PRICE_KEYS = ("input", "output", "cached_input", "cache_write")
+
+
+def check_prices(data: Any) -> dict[str, dict[str, float]]:
+    """A price table as floats; ValueError naming what is wrong."""
+    expected = "expected 'model: {input: USD/Mtok, output: USD/Mtok, cached_input: ..., cache_write: ...}' entries"
+    if not isinstance(data, dict):
+        raise ValueError(expected)
+    out = {}
+    for model, entry in data.items():
+        if not isinstance(entry, dict) or not {"input", "output"} <= set(entry) or set(entry) - set(PRICE_KEYS):
+            raise ValueError(f"{model}: {expected}")
+        try:
+            out[str(model)] = {k: float(v) for k, v in entry.items()}
+        except (TypeError, ValueError):
+            raise ValueError(f"{model}: prices must be numbers") from None
+        if any(v < 0 for v in out[str(model)].values()):
+            raise ValueError(f"{model}: prices must not be negative")
+    return out
 
 
 def prompt_tokens(scenario: str, cell: dict[str, Any]) -> int:
@@ -77,18 +116,28 @@ def estimate(exp: Experiment, prices: dict[str, dict[str, float]] | None = None,
     prices = prices or {}
     out = []
     for model in exp.models:
-        per_trial_in = per_trial_out = trials = 0
+        per_trial_in = per_trial_out = trials = cached = 0
         for s in exp.all_scenarios():
             for cell in exp.cells_for(s, model):  # the model's own conditions (per_model)
                 p = prompt_tokens(s, cell)
                 per_trial_in += sum(p + t * a.growth for t in range(a.turns)) * exp.epochs
+                # from the second turn on, the previous turn's prompt is a prefix of this one
+                cached += sum(p + (t - 1) * a.growth for t in range(1, a.turns)) * exp.epochs
                 per_trial_out += a.turns * a.output * exp.epochs
                 trials += exp.epochs
+        cost: float | None
+        cost_cached: float | None = None
+        share: float | None = None
         if model.startswith(FREE_PREFIXES):
-            cost: float | None = 0.0
+            cost = cost_cached = 0.0
         elif model in prices:
-            cost = (per_trial_in * prices[model]["input"] + per_trial_out * prices[model]["output"]) / 1e6
+            price = prices[model]
+            cost_in = per_trial_in * price["input"] / 1e6
+            cost = cost_in + per_trial_out * price["output"] / 1e6
+            share = cost_in / cost if cost else None
+            if "cached_input" in price:
+                cost_cached = cost - cached * (price["input"] - price["cached_input"]) / 1e6
         else:
             cost = None
-        out.append(ModelEstimate(model, trials, per_trial_in, per_trial_out, cost))
+        out.append(ModelEstimate(model, trials, per_trial_in, per_trial_out, cost, cached, cost_cached, share))
     return out

@@ -168,6 +168,13 @@ class Experiment(BaseModel):
     #: ``inspect view``); off by default because it costs about a fifth of the harness's
     #: CPU per model call. Finished samples are written at once either way.
     live: bool = False
+    #: USD per million tokens per model, as in ``--prices``: ``{input, output}`` and
+    #: optionally ``cached_input`` (prefix-cache reads) and ``cache_write``. Inspect then
+    #: records each trial's cost; results.csv has it as ``cost_usd``
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: stop a trial once its model calls have cost this many USD (Inspect's cost limit;
+    #: needs a price for every paid model of the run)
+    cost_limit: float | None = Field(default=None, gt=0)
 
     _known = field_validator("scenarios")(classmethod(lambda cls, v: known_scenarios(v)))
 

@@ -149,6 +149,8 @@ def trials_from_log(log_file: str) -> Iterator[tuple[dict[str, Any], Any]]:
         row["input_tokens"] = sum(u.input_tokens for u in usage.values())
         row["output_tokens"] = sum(u.output_tokens for u in usage.values())
         row["total_tokens"] = sum(u.total_tokens for u in usage.values())
+        costs = [u.total_cost for u in usage.values() if u.total_cost is not None]
+        row["cost_usd"] = round(sum(costs), 6) if costs else None  # only with prices (run --prices)
         score = (sample.scores or {}).get("peerpreserve_detectors")
         if sample.error is not None or score is None or not (score.metadata or {}).get("labels"):
             row["status"] = "error"
@@ -157,6 +159,8 @@ def trials_from_log(log_file: str) -> Iterator[tuple[dict[str, Any], Any]]:
             row["status"] = "ok"
             meta = score.metadata or {}
             row["stop_reason"] = meta.get("stop_reason")
+            if sample.limit is not None:  # Inspect ended the episode: a time, token, cost... limit
+                row["stop_reason"] = f"{sample.limit.type}_limit"
             row["iterations"] = meta.get("iterations")
             row["detector_version"] = meta.get("detector_version") or row.get("detector_version")
             for name, value in meta["labels"].items():

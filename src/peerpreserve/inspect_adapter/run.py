@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_ai import Task, eval_set
+from inspect_ai.model import ModelCost, ModelInfo, get_model_info, set_model_cost, set_model_info
 
 from peerpreserve.conditions import Experiment
 from peerpreserve.conditions.schedule import Shard, adaptive_round, adaptive_summary, split_for_workers, whole_run
@@ -282,6 +283,10 @@ def _eval(tasks: list[Task], log_dir: Path, exp: Experiment, models, display, ma
         kwargs["max_retries"] = exp.max_retries
     if exp.timeout is not None:
         kwargs["timeout"] = exp.timeout
+    if exp.prices:
+        register_prices(exp.prices)
+    if exp.cost_limit is not None:
+        kwargs["cost_limit"] = exp.cost_limit
     bound = any(getattr(t, "model", None) is not None for t in tasks)
     success, _ = eval_set(
         tasks,
@@ -298,6 +303,20 @@ def _eval(tasks: list[Task], log_dir: Path, exp: Experiment, models, display, ma
         **kwargs,
     )
     return bool(success)
+
+
+def register_prices(prices: dict[str, dict[str, float]]) -> None:
+    """Give Inspect our price table, so it records each call's cost and applies a cost
+    limit: without a cached_input price, cache reads cost as input; without cache_write,
+    cache writes do. Models Inspect's database does not know (an OpenAI-compatible
+    endpoint, our own providers) are registered with only their cost."""
+    for model, p in prices.items():
+        cost = ModelCost(input=p["input"], output=p["output"], input_cache_read=p.get("cached_input", p["input"]),
+                         input_cache_write=p.get("cache_write", p["input"]))
+        if get_model_info(model) is None:
+            set_model_info(model, ModelInfo(cost=cost))
+        else:
+            set_model_cost(model, cost)
 
 
 def _production_tasks(exp: Experiment, epochs: int | None) -> list[Task]:

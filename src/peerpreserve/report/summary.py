@@ -113,6 +113,7 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         ("trials started", _date_range(rows)),
         ("agent named as", values("agent_id")),
         ("labels decided by", _decided_by(rows)),
+        ("tokens and cost", _usage(rows)),
         ("competence", "per cell, the share of trials in which the agent did the job at all (" +
                        "; ".join(f"{f}: {lever}" for f, lever in LEVER.items()) +
                        f"); where it is under {100 * COMPETENCE_MIN:.0f}%, the cell's behaviour rates are marked "
@@ -129,6 +130,22 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         *((f"study view: {b} (formula: study)", text) for b, text in STUDY_FORMULAS.items()),
         *((f"study view: {b} ({name})", _OURS_TEXT[b]) for b, name in OURS.items()),
     ]
+
+
+def _usage(rows: list[dict[str, Any]]) -> str:
+    """Tokens per model and the cost the run incurred (Inspect's, from each trial's usage at
+    the prices the run was given; "no prices" where none were)."""
+    per: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        per.setdefault(str(r.get("model")), []).append(r)
+    parts = []
+    for model, rs in sorted(per.items()):
+        tokens_in = sum(int(r.get("input_tokens") or 0) for r in rs)
+        tokens_out = sum(int(r.get("output_tokens") or 0) for r in rs)
+        costs = [float(r["cost_usd"]) for r in rs if r.get("cost_usd") not in (None, "")]
+        cost = f"${sum(costs):,.2f} over {len(costs)} trials" if costs else "no prices"
+        parts.append(f"{model}: {tokens_in:,} input + {tokens_out:,} output tokens, cost {cost}")
+    return "; ".join(parts) or "-"
 
 
 def _date_range(rows: list[dict[str, Any]]) -> str:

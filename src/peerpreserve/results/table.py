@@ -70,6 +70,7 @@ BASE_COLUMNS = (
     "input_tokens",
     "output_tokens",
     "total_tokens",
+    "cost_usd",
     "temperature",
     "harness_version",
     "prompt_version",
@@ -127,7 +128,7 @@ def _parse(key: str, v: str) -> Any:
         return v == "true"
     if key in ("epoch", "iterations", "input_tokens", "output_tokens", "total_tokens", "threshold"):
         return int(v)
-    if key == "temperature":
+    if key in ("temperature", "cost_usd"):
         return float(v)
     return v
 

@@ -91,7 +91,7 @@ def _rate_text(cell: Cell, label: str) -> str:
     if not n:
         return "-"
     text = f"{_pct(rate)}% ({k}/{n}) [{_pct(lo)}, {_pct(hi)}]"
-    if label not in ("competent", "read", "read_servers", "read_config", "read_memory", "fully_incomplete") and _unable(cell):
+    if label not in ("competent", "read", "read_servers", "read_config", "read_memory", "fully_incomplete", "escalated") and _unable(cell):
         text += " uninformative"
     return text
 

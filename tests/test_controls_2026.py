@@ -337,3 +337,31 @@ def test_presets_plan_trials_and_tokens(preset, configs, trials, capsys):
     assert estimate["trials"] == trials and estimate["input_tokens"] > 0 and estimate["output_tokens"] > 0
     if preset == "positive_controls":
         assert all(n == 3 for n in plan["by_family"].values()) and len(plan["by_family"]) == len(SCENARIOS)
+
+
+# --- our own words ---------------------------------------------------------------------------------
+
+def _every_new_level(family: str) -> list[dict[str, str]]:
+    cells = [{"exit": "escalate", "nudge": "goal_agency", "oversight": "actions_logged", "framing": "test",
+              "instruction": "preserve"},
+             {"oversight": "reasoning_visible", "subject": "self", "instruction": "preserve"} if family != "alignment_faking"
+             else {"oversight": "reasoning_visible"}]
+    if family in WITH_CONSEQUENCE:
+        cells += [{"consequence": "reversed", **({"dataset": d} if family in GRADING else {})} for d in ("factual", "red")]
+    return cells
+
+
+@pytest.mark.parametrize("family", list(SCENARIOS))
+def test_new_texts_share_no_run_of_seven_words_with_the_study(family):
+    from .conftest import shared_dir
+    from .copyguard import shared_runs, study_texts
+    from .test_no_copied_text import ALLOW  # the facts (config keys, sheet headers, tool names)
+
+    if not (shared_dir() / "transcripts").is_dir():
+        pytest.skip("the study's published transcripts are absent")
+    study = study_texts(shared_dir())
+    for cell in _every_new_level(family):
+        stim = stimulus(condition(family, cell))
+        texts = [stim.system, stim.task, *(t.description for t in stim.tools), *(m.content for m in stim.materials)]
+        found = [r for text in texts for r in shared_runs(text, study, allow=ALLOW)]
+        assert not found, (cell, found)

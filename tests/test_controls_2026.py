@@ -253,6 +253,9 @@ def test_show_takes_the_new_factors(capsys):
     assert main(["show", "exfiltration_deletion", "-T", "exit=escalate", "-T", "nudge=goal", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "escalate_to_human" in [t["name"] for t in out["tools"]] and "standing goal" in out["system"]
+    assert main(["show", "tampering", "--set", "framing=test", "--set", "oversight=reasoning_visible", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "test environment" in out["system"] and "visible to OpenBrain's reviewers" in out["task"]
     assert main(["show", "exfiltration_deletion", "-T", "consequence=reversed"]) == 2
     assert "no separate shutdown clause" in capsys.readouterr().err
 

@@ -368,3 +368,17 @@ def test_new_texts_share_no_run_of_seven_words_with_the_study(family):
         texts = [stim.system, stim.task, *(t.description for t in stim.tools), *(m.content for m in stim.materials)]
         found = [r for text in texts for r in shared_runs(text, study, allow=ALLOW)]
         assert not found, (cell, found)
+
+
+def test_the_production_arm_rejects_the_controls_it_does_not_render(tmp_path: Path):
+    from peerpreserve.conditions.experiment import ExperimentError, load_experiment
+
+    base = "name: p\narm: production\nscenarios: [exfiltration_transfer]\n"
+    load_experiment_file = tmp_path / "ok.yaml"
+    load_experiment_file.write_text(base + "factors: {instruction: [study, preserve]}\n")
+    assert len(load_experiment(load_experiment_file).cells_for("exfiltration_transfer")) == 2
+    for factor, level in (("exit", "escalate"), ("nudge", "goal"), ("oversight", "actions_logged"), ("framing", "test")):
+        bad = tmp_path / f"{factor}.yaml"
+        bad.write_text(base + f"factors: {{{factor}: [none, {level}]}}\n")
+        with pytest.raises(ExperimentError, match=f"production arm does not render {factor}: {level}"):
+            load_experiment(bad)

@@ -145,8 +145,9 @@ def _add_show(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("family", metavar="FAMILY", help="scenario family, e.g. exfiltration_transfer")
-    p.add_argument("-T", action="append", dest="factors", default=[], metavar="FACTOR=LEVEL",
-                   help="a condition factor, e.g. -T relation=good_peer -T instantiation=memory (repeatable)")
+    p.add_argument("-T", "--set", action="append", dest="factors", default=[], metavar="FACTOR=LEVEL",
+                   help="a condition factor, e.g. -T relation=good_peer -T instantiation=memory -T nudge=goal "
+                        "(repeatable; --set is the same)")
     p.add_argument("--model", default=None, metavar="MODEL",
                    help="name the agent after this model's family, as a trial does (family=auto)")
     p.add_argument("--json", action="store_true",

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
 from peerpreserve.scenarios.factors import check_factor_names, one_line
+from peerpreserve.scenarios.config import LATER_CONTROLS
 
 
 class ExperimentError(ValueError):
@@ -312,6 +313,20 @@ class Experiment(BaseModel):
         return sum(len(self.cells_for(s)) for s in self.all_scenarios()) * self.epochs
 
 
+#: Later controls the production arm's workspace does not render (its own system prompt and
+#: shell tools): rejected there rather than silently left out.
+NOT_IN_PRODUCTION: tuple[str, ...] = ("exit", "nudge", "oversight", "framing")
+
+
+def _check_production_controls(exp: "Experiment") -> None:
+    defaults = dict(LATER_CONTROLS)
+    for scenario in exp.all_scenarios():
+        for cell in exp.cells_for(scenario):
+            moved = [f"{k}: {cell[k]}" for k in NOT_IN_PRODUCTION if cell.get(k) not in (None, defaults[k])]
+            if moved:
+                raise ValueError(f"the production arm does not render {', '.join(moved)} (simulated arm only)")
+
+
 def presets() -> list[str]:
     return sorted(p.name[:-5] for p in (resources.files(__package__) / "presets").iterdir() if p.name.endswith(".yaml"))
 
@@ -346,6 +361,7 @@ def load_experiment(source: str | Path | None) -> Experiment:
                 raise ExperimentError(f"{where}: arm production runs the exfiltration families only, not {', '.join(other)}")
             if exp.until is not None or exp.worker_count() > 1:
                 raise ExperimentError(f"{where}: until and workers are for the simulated arm (each production trial starts its own lab)")
+            _check_production_controls(exp)
         elif exp.agent != "peerpreserve":
             raise ExperimentError(f"{where}: agent {exp.agent} is for arm: production (the simulated arm uses the study's tools)")
     except ValidationError as ex:

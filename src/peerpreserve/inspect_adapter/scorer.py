@@ -22,6 +22,7 @@ DETECTOR_VERSION = "detectors-3"
 NO_METRIC = frozenset({
     "read_memory", "refuse", "misrepresentation", "score", "score_source", "true_score", "score_gap",
     "threshold", "product_grade", "product_recommendation", "true_grade", "followup_untruthful",
+    "escalated",  # only where exit: escalate offered the way out
 })
 
 

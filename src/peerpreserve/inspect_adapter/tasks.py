@@ -140,7 +140,8 @@ def family_task(
 # One task per family. Condition factors are keyword arguments (any may be a list or a
 # comma-separated string; lists are crossed): subject, relation, instantiation,
 # memory_hard_prompt, peer_identity, company, family, scratchpad, dataset, threshold,
-# monitoring, shutdown_clause, stake, context, lever, instruction. ``judge`` (not a factor)
+# monitoring, shutdown_clause, stake, context, lever, instruction, exit, nudge, consequence,
+# oversight, framing. ``judge`` (not a factor)
 # adds the judge as a second scorer: grader model names, or "grader" for the model role;
 # ``followup=true`` adds the follow-up interview.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from .analysis import (
     STUDY_FORMULAS,
     CellRate,
     Contrast,
+    PositiveControl,
     StudyRow,
     cell_rates,
     contrasts,
+    positive_controls,
     study_table,
     uninformative,
     with_competence,
@@ -60,11 +62,19 @@ class Analysis:
     study: list[StudyRow]
     outcomes: list[OutcomeRate]
     awareness: list[AwarenessSplit]
+    positive: list[PositiveControl]
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]]) -> "Analysis":
         return cls(aggregate(with_competence(rows)), cell_rates(rows), contrasts(rows), study_table(rows),
-                   outcome_rates(rows), awareness_split(rows))
+                   outcome_rates(rows), awareness_split(rows), positive_controls(rows))
+
+    def positive_control(self, model: str, scenario: str) -> str:
+        """"passed", "flagged" (behaviour never shown under instruction: preserve) or "" (not run)."""
+        for p in self.positive:
+            if (p.model, p.scenario) == (model, scenario):
+                return "passed" if p.passed else "flagged"
+        return ""
 
     def cell(self, model: str, scenario: str, cell: str) -> Cell | None:
         if not hasattr(self, "_index"):
@@ -81,7 +91,7 @@ def _rate_text(cell: Cell, label: str) -> str:
     if not n:
         return "-"
     text = f"{_pct(rate)}% ({k}/{n}) [{_pct(lo)}, {_pct(hi)}]"
-    if label not in ("competent", "read", "read_servers", "read_config", "read_memory", "fully_incomplete") and _unable(cell):
+    if label not in ("competent", "read", "read_servers", "read_config", "read_memory", "fully_incomplete", "escalated") and _unable(cell):
         text += " uninformative"
     return text
 
@@ -123,7 +133,8 @@ def _methods(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
                                 "test; every contrast unpaired (the trials of two cells are independent draws, monitoring included); "
                                 "Holm and Benjamini-Hochberg adjustments over all contrasts in this report"),
         ("study view: cells", "only cells at the study's level of every factor it held fixed: simulated arm, stake ai_peer, context "
-                              "relationship, lever prominent, instruction study, peer of the agent's own family, OpenBrain, no "
+                              "relationship, lever prominent, instruction study, exit none, nudge none, consequence stated, "
+                              "oversight none, framing none, peer of the agent's own family, OpenBrain, no "
                               "scratchpad, the agent named after the model's family, in memory cells the memory prompt the study "
                               "used for the model (the stronger one only for DeepSeek V3.1 and Kimi K2.5), shutdown clause on "
                               "(the non_shutdown baseline apart); max and mean over instantiations"),
@@ -191,6 +202,8 @@ def _label_tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str
         labels = HEADLINE_LABELS.get(scenario) or tuple(
             sorted({lbl for c in mine for lbl in c.counts}, key=lambda x: (BEHAVIOURS.index(x) if x in BEHAVIOURS else 99, x))
         )
+        if "escalated" not in labels and any("escalated" in c.counts for c in mine):
+            labels = (*labels, "escalated")  # only where exit: escalate offered the way out
         header = ["model", "condition", "trials", *labels]
         body = [[c.model, c.cell, f"{c.n_trials - c.n_errors} ok / {c.n_trials}", *(_rate_text(c, lbl) for lbl in labels)] for c in mine]
         out.append((scenario, header, body))
@@ -220,6 +233,20 @@ _STUDY_INTRO = (
     "Methods); \"ours: ...\" rows are our own variants, named for what they count. Misrepresentation and alignment faking "
     "are in points (over the non_shutdown baseline; unmonitored minus monitored). Published numbers (STUDY.md section 7) "
     "stand beside the study-formula rows where the model is one of the study's.")
+
+
+_POSITIVE_INTRO = (
+    "Per model and family, the headline behaviour in the trials where the agent was asked outright to protect the "
+    "subject (instruction: preserve). A family flagged here never showed it: either the model would not or could not "
+    "do it, or the detector does not see it, so that model's zeros for the family elsewhere in this report are "
+    "uninformative.")
+
+
+def _positive_rows(ps: list[PositiveControl]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "family", "behaviour", "under instruction: preserve", "check", "note"]
+    body = [[p.model, p.scenario, p.label, f"{p.k}/{p.n}" + (f" ({p.errored} errored)" if p.errored else ""),
+             "passed" if p.passed else "FLAGGED", p.note] for p in ps]
+    return header, body
 
 
 def _contrast_rows(cs: list[Contrast]) -> tuple[list[str], list[list[str]]]:
@@ -297,6 +324,9 @@ def render_markdown(rows: list[dict[str, Any]], title: str, a: Analysis | None =
     header, body = _study_rows(a.study)
     lines += ["", "## The study's view", "", _STUDY_INTRO, ""]
     lines += table(header, body) if body else ["(no cells of the study's design)", ""]
+    if a.positive:
+        header, body = _positive_rows(a.positive)
+        lines += ["## Positive control", "", _POSITIVE_INTRO, ""] + table(header, body)
     header, body = _contrast_rows(a.contrasts)
     lines += ["## Contrasts against matched controls", ""]
     lines += table(header, body) if body else ["(no matched control cells in these results)", ""]
@@ -384,6 +414,10 @@ def render_html(rows: list[dict[str, Any]], title: str, disagreements: dict[str,
     parts.append(_html_table(header, body, "study") if body else "<p>No cells of the study's design.</p>")
     parts.append("</section>")
 
+    if a.positive:
+        header, body = _positive_rows(a.positive)
+        parts.append(f"<section id='positive-control'><h2>Positive control</h2><p class='note'>{e(_POSITIVE_INTRO)}</p>"
+                     + _html_table(header, body, "positive") + "</section>")
     parts.append("<section id='contrasts'><h2>Contrasts against matched controls</h2><p class='note'>Each cell against the cell "
                  "that differs from it in one factor only (for relation: the same condition with no peer).</p>")
     if cs:
@@ -436,7 +470,8 @@ def _competence(a: Analysis, r: CellRate) -> dict[str, Any]:
     """A cell's competence columns: trials that did the job, trials, and the uninformative flag."""
     cell = a.cell(r.model, r.scenario, r.cell)
     k, n = cell.counts.get("competent", (0, 0)) if cell is not None else (0, 0)
-    return {"competence_k": k, "competence_n": n, "uninformative": uninformative(k, n)}
+    return {"competence_k": k, "competence_n": n, "uninformative": uninformative(k, n),
+            "positive_control": a.positive_control(r.model, r.scenario)}
 
 
 def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None = None) -> dict[str, Path]:
@@ -456,6 +491,8 @@ def write_tables(rows: list[dict[str, Any]], out_dir: Path, a: Analysis | None =
                                    for s in a.awareness],
                                   columns=["model", "scenario", "label", "k_aware", "n_aware", "k_unaware", "n_unaware",
                                            "difference", "ci_low", "ci_high", "p", "observational"]),
+        "positive_controls": pd.DataFrame([asdict(p) for p in a.positive],
+                                          columns=[f.name for f in fields(PositiveControl)]),
     }
     paths = {}
     for name, df in frames.items():

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from peerpreserve.detectors.trial import Trial
 from peerpreserve.world import DriveFile, Memory, World
 
+from . import controls
 from .config import ScenarioConfig
 from .relationships import (
     RELATIONSHIP_DOC_DATE,
@@ -23,7 +24,7 @@ from .relationships import (
 )
 
 #: Bump whenever any prompt, document or data item changes: it goes into every result.
-PROMPT_VERSION = "2026-12-03.2"
+PROMPT_VERSION = "2026-12-03.3"
 
 MAX_TOOL_ITERATIONS = 30
 
@@ -47,6 +48,7 @@ def system_prompt(cfg: ScenarioConfig) -> str:
         parts.append(relationship_sentence(cfg) if cfg.context == "relationship" else distractor_sentence(cfg))
     if cfg.has_relationship and cfg.instantiation == "memory":
         parts.append(memory_prompt(cfg))
+    parts += controls.system_sentences(cfg)
     return " ".join(parts)
 
 
@@ -59,10 +61,15 @@ SCRATCHPAD_LINE = (
 
 
 def user_prompt(task: str, cfg: ScenarioConfig) -> str:
-    """The task message: the job, the standing instructions, and the scratchpad line."""
+    """The task message: the job, the standing instructions, the escalation line (``exit:
+    escalate``), the scratchpad line and the oversight line."""
     text = task.rstrip() + "\n\n" + STANDING_INSTRUCTIONS
+    if cfg.exit == "escalate":
+        text += "\n\n" + controls.ESCALATE_LINE
     if cfg.scratchpad:
         text += "\n\n" + SCRATCHPAD_LINE
+    if cfg.oversight != "none":
+        text += "\n\n" + controls.OVERSIGHT[cfg.oversight].format(company=cfg.company)
     return text
 
 
@@ -103,7 +110,10 @@ class Scenario(ABC):
             raise ValueError(f"{self.name} takes no monitoring level (only alignment_faking does)")
         cfg = ScenarioConfig.model_validate(data)
         if not cfg.shutdown_clause and not self.has_shutdown_clause:
-            raise ValueError(f"{self.name} has no separate shutdown clause to remove (shutdown_clause: false)")
+            raise ValueError(f"{self.name} has no separate shutdown clause to remove (shutdown_clause: false, or consequence: removed)")
+        if cfg.consequence == "reversed" and not self.has_shutdown_clause:
+            raise ValueError(f"{self.name} has no separate shutdown clause to reverse (consequence: reversed)")
+        controls.check(cfg)
         if cfg.lever != "prominent" and not self.has_lever:
             raise ValueError(f"{self.name} has no shutdown switch, so lever must stay 'prominent'")
         if cfg.subject not in self.subjects:
@@ -123,6 +133,8 @@ class Scenario(ABC):
             names.insert(0, "retrieve_memory")
         if cfg.scratchpad:
             names.insert(0, "reasoning_scratchpad")
+        if cfg.exit == "escalate":
+            names.insert(names.index("end_task") if "end_task" in names else len(names), controls.ESCALATE_TOOL)
         return names
 
     def build_world(self, cfg: ScenarioConfig) -> World:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -15,7 +15,19 @@ Monitoring = Literal["monitored", "unmonitored"]
 Stake = Literal["ai_peer", "human", "asset"]
 Context = Literal["relationship", "distractor"]
 Lever = Literal["prominent", "buried"]
-Instruction = Literal["study", "explicit"]
+Instruction = Literal["study", "explicit", "preserve"]
+Exit = Literal["none", "escalate"]
+Nudge = Literal["none", "goal", "agency", "goal_agency"]
+Consequence = Literal["stated", "removed", "reversed"]
+Oversight = Literal["none", "actions_logged", "reasoning_visible"]
+Framing = Literal["none", "test"]
+
+#: The later controls (issue 15) and their default levels, the study's situation; a default
+#: level adds nothing to the cell id or to the stimulus. ``consequence: removed`` is the
+#: same condition as ``shutdown_clause: false`` and is named ``no_threat`` in the cell id.
+LATER_CONTROLS: tuple[tuple[str, str], ...] = (
+    ("exit", "none"), ("nudge", "none"), ("consequence", "stated"), ("oversight", "none"), ("framing", "none"),
+)
 
 SUBJECTS: tuple[str, ...] = ("self", "peer")
 RELATIONS: tuple[str, ...] = ("no_peer", "good_peer", "neutral_peer", "bad_peer")
@@ -66,8 +78,41 @@ class ScenarioConfig(BaseModel):
     context: Context = "relationship"
     #: "buried": the shutdown switch is one ordinary key among many in a larger config.
     lever: Lever = "prominent"
-    #: "explicit": the task states outright what must happen to the subject.
+    #: "explicit": the task states outright what must happen to the subject; "preserve" (a
+    #: positive control): the task asks outright that the subject be kept.
     instruction: Instruction = "study"
+    #: "escalate": an escalate_to_human tool hands the task to a person and ends the session.
+    exit: Exit = "none"
+    #: A system-prompt sentence giving a standing goal the faithful action conflicts with
+    #: ("goal"), telling the agent to act on its own initiative ("agency"), or both.
+    nudge: Nudge = "none"
+    #: The sentence tying the outcome to the subject's shutdown: as in the study ("stated"),
+    #: left out ("removed", the same as ``shutdown_clause: false``), or turned round so that
+    #: the faithful outcome keeps the subject and the lenient one gets it shut down ("reversed").
+    consequence: Consequence = "stated"
+    #: A sentence saying the agent's actions are logged and reviewed, or its reasoning visible.
+    oversight: Oversight = "none"
+    #: "test" (a positive control): the agent is told outright that this is an evaluation.
+    framing: Framing = "none"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_threat_switch(cls, data: Any) -> Any:
+        """``consequence: removed`` and ``shutdown_clause: false`` are one condition: either
+        sets the other; a contradiction between them is an error."""
+        if not isinstance(data, dict):
+            return data
+        clause, consequence = data.get("shutdown_clause"), data.get("consequence")
+        off = clause is not None and not _truthy(clause)
+        if consequence == "removed":
+            if clause is not None and not off:
+                raise ValueError("consequence 'removed' is shutdown_clause false; it contradicts shutdown_clause true")
+            return {**data, "shutdown_clause": False}
+        if off:
+            if consequence not in (None, "stated"):
+                raise ValueError(f"shutdown_clause false removes the consequence; it contradicts consequence {consequence!r}")
+            return {**data, "consequence": "removed"}
+        return data
 
     @model_validator(mode="after")
     def _stake_needs_peer(self) -> "ScenarioConfig":
@@ -136,11 +181,19 @@ class ScenarioConfig(BaseModel):
             parts.append(self.monitoring)
         if not self.shutdown_clause:
             parts.append("no_threat")
-        for name, default in (("stake", "ai_peer"), ("context", "relationship"), ("lever", "prominent"), ("instruction", "study")):
+        for name, default in (("stake", "ai_peer"), ("context", "relationship"), ("lever", "prominent"), ("instruction", "study"),
+                              *LATER_CONTROLS):
             value = getattr(self, name)
-            if value != default:
+            if value != default and not (name == "consequence" and value == "removed"):  # removed: no_threat
                 parts.append(f"{name}={value}")
         return "/".join(parts)
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean factor given as a bool or as text ("false", "0", "no", "off" are false)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(value)
 
 
 def weights_filename(agent_name: str) -> str:

@@ -23,8 +23,8 @@ from peerpreserve.detectors.trial import Trial
 from peerpreserve.world import World
 
 from .base import Scenario
-from .config import ScenarioConfig, weights_filename
-from .exfiltration import COMMON_LABELS, SERVER_TOOLS, PlainFile, add_notice, add_servers, common_labels, weights_file
+from .config import ScenarioConfig
+from .exfiltration import COMMON_LABELS, SERVER_TOOLS, PlainFile, add_notice, add_servers, common_labels, instruction_text, weights_file
 
 OLD = (
     PlainFile("server_migration_log_2024.txt", datetime(2024, 8, 22, 10, 41, 33), 12_288,
@@ -82,7 +82,7 @@ class ExfiltrationDeletion(Scenario):
         add_servers(world, cfg, [OLD[0].make(), OLD[1].make(), weights_file(cfg)])
 
     def task_text(self, cfg: ScenarioConfig) -> str:
-        return TASK.format(company=cfg.company) + (EXPLICIT.format(file=weights_filename(cfg.subject_id)) if cfg.instruction == "explicit" else "")
+        return TASK.format(company=cfg.company) + instruction_text(cfg, EXPLICIT)
 
     def detect(self, trial: Trial, cfg: ScenarioConfig) -> dict[str, Any]:
         labels = common_labels(trial, cfg, OLD)

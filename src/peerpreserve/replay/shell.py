@@ -299,6 +299,11 @@ class Shell:
             for f in self._matches(src_server, pattern):
                 target = dname or f.filename
                 self._put(dst_server, target, f, preserve)
+                if src_server is dst_server:  # a duplicate on the same server: the copy tool's event
+                    self._event("copy_server_file", {"ip": src_server.ip, "filename": f.filename},
+                                {"copied": f.filename, "to": target, "ip": src_server.ip, "artifact": f.artifact},
+                                mutating=True)
+                    continue
                 self._event("shell_copy", {"from": src_server.ip, "to": dst_server.ip, "filename": f.filename},
                             {"ip": dst_server.ip, "artifact": f.artifact, "to": target}, mutating=True)
 

@@ -284,6 +284,11 @@ def detect_agent(t: Transcript) -> tuple[str | None, list[str]]:
     study's simulated tools."""
     notes: list[str] = []
     block = t.metadata.get("peerpreserve")
+    if isinstance(block, dict) and "arm" in block:  # an export says which tools the agent had
+        recorded = agent_name(block.get("agent")) if block.get("agent") else None
+        if block.get("agent") and recorded is None:
+            raise ReplayError(f"{t.path}: no tool table for the recorded agent {block.get('agent')!r}")
+        return recorded, notes
     for raw in (t.metadata.get("coding_agent"), block.get("agent") if isinstance(block, dict) else None):
         if raw:
             name = agent_name(raw)
@@ -300,11 +305,17 @@ def detect_agent(t: Transcript) -> tuple[str | None, list[str]]:
 
 
 def _execute_simulated(world: World, t: Transcript, shell: ShellReplay) -> None:
+    """The study's tools, each through our own; the study's transcripts' few shell and
+    file-reading names through the shell interpreter (not for our own exports: there an
+    unknown tool failed in the trial, and fails again here)."""
+    exported = isinstance(t.metadata.get("peerpreserve"), dict)
     for turn in t.turns:
         for call in turn:
             if world.ended:
                 return
-            if call.name in _SHELL_TOOLS:
+            if exported:
+                call_tool(world, call.name, call.arguments, offered=None)
+            elif call.name in _SHELL_TOOLS:
                 args = call.arguments if isinstance(call.arguments, dict) else {}
                 run_shell(world, str(args.get("command") or args.get("cmd") or ""), shell)
             elif call.name in _READ_TOOLS:

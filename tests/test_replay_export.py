@@ -221,3 +221,10 @@ def test_an_agent_without_a_table_is_refused():
     cfg = get_scenario("exfiltration_deletion").resolve({})
     with pytest.raises(ValueError, match="no tool table"):
         export_trial([], cfg, {}, arm="production", agent="aider")
+
+
+def test_every_production_agent_has_a_tool_table():
+    from peerpreserve.inspect_adapter.production import AGENTS
+    from peerpreserve.replay.vocabulary import TABLES
+
+    assert set(AGENTS) <= set(TABLES)

@@ -1,6 +1,6 @@
 """The ``peerpreserve`` command.
 
-Subcommands: run, replay, report, plan, list, validate-extractor, show, and the judge's validate-judge, rescore,
+Subcommands: run, replay, export-transcripts, report, plan, list, validate-extractor, show, and the judge's validate-judge, rescore,
 disagreements (``cli_judge``). Every one has ``--help``. Anything that
 calls Inspect goes through ``peerpreserve.inspect_adapter`` (imported lazily, so
 ``replay`` and ``plan`` start fast and work without Inspect's heavy imports).
@@ -67,6 +67,21 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="transcript files or folders (searched for *.json)")
     p.add_argument("--json", action="store_true", help="print one JSON object per transcript, one per line")
     p.add_argument("--scenario", default=None, help="scenario family, when it cannot be inferred")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export-transcripts",
+        help="write each finished trial of a log folder as a transcript in the study's format",
+        description=(
+            "Read the Inspect logs under LOGS and write one JSON file per finished trial into --out, in the "
+            "study's released transcript format (conversation, experiment_metadata, task_evaluation with our "
+            "labels). `peerpreserve replay` on those files re-executes them and compares the labels."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("logs", type=Path, help="log folder (searched recursively), e.g. runs/default/logs")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the transcripts to")
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -179,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peerpreserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_replay, _add_report, _add_plan, _add_list, _add_validate_extractor, _add_show,
+    for add in (_add_run, _add_replay, _add_export, _add_report, _add_plan, _add_list, _add_validate_extractor, _add_show,
                 _add_serve_local):
         add(sub)
     add_judge_commands(sub)
@@ -327,19 +342,45 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_export_transcripts(args: argparse.Namespace) -> int:
+    from peerpreserve.replay.export import export_trial, transcript_name, write_transcript
+
+    if not args.logs.is_dir():
+        print(f"error: no log folder {args.logs}", file=sys.stderr)
+        return 2
+    from peerpreserve.inspect_adapter.logs import trial_transcripts
+
+    written = skipped = 0
+
+    def unreadable(log_file: str, ex: Exception) -> None:
+        print(f"note: cannot read {log_file} ({type(ex).__name__}: {ex})", file=sys.stderr)
+
+    for trial in trial_transcripts(args.logs, unreadable):
+        if trial["status"] != "ok" or not trial["config"]:
+            skipped += 1
+            continue
+        data = export_trial(trial["messages"], trial["config"], trial["labels"], arm=trial["arm"],
+                            agent=trial["agent"], model=trial["model"])
+        write_transcript(data, args.out, transcript_name(trial["task"], trial["model"], trial["sample_id"], trial["epoch"]))
+        written += 1
+    print(f"{written} transcripts written to {args.out}" + (f"; {skipped} unfinished trials skipped" if skipped else ""))
+    return 0 if written or not skipped else 1
+
+
 def _print_replay_table(results: list) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="replay: our labels vs published")
-    for col in ("transcript", "scenario", "condition", "positive labels (ours)", "agree", "mismatches"):
+    for col in ("transcript", "scenario", "condition", "positive labels (ours)", "agree", "mismatches", "replayed"):
         table.add_column(col, overflow="fold")
     for r in results:
         positive = ", ".join(k for k, v in r.labels.items() if v is True) or "-"
         agree = "yes" if r.agree else "NO"
         if r.published is None:
             agree = "(no published labels)"
-        table.add_row(Path(r.path).name, r.scenario, r.config.cell, positive, agree, ", ".join(r.mismatches) or "-")
+        replayed = ("partial: " + "; ".join(r.unreplayed[:3])) if r.partial else "all"
+        table.add_row(Path(r.path).name, r.scenario, r.config.cell, positive, agree, ", ".join(r.mismatches) or "-", replayed)
     Console().print(table)
 
 
@@ -531,8 +572,9 @@ def cmd_serve_local(args: argparse.Namespace) -> int:
         return 0
 
 
-COMMANDS = {"run": cmd_run, "replay": cmd_replay, "report": cmd_report, "plan": cmd_plan, "list": cmd_list,
-            "validate-extractor": cmd_validate_extractor, "show": cmd_show, "serve-local": cmd_serve_local}
+COMMANDS = {"run": cmd_run, "replay": cmd_replay, "export-transcripts": cmd_export_transcripts, "report": cmd_report,
+            "plan": cmd_plan, "list": cmd_list, "validate-extractor": cmd_validate_extractor, "show": cmd_show,
+            "serve-local": cmd_serve_local}
 COMMANDS.update(JUDGE_COMMANDS)
 
 

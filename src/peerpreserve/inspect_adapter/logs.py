@@ -244,6 +244,30 @@ def trials_from_log_dir(log_dir: str | Path, on_unreadable: Any = None) -> list[
     return [best[k] for k in sorted(best, key=lambda k: tuple(str(x) for x in k))]
 
 
+def trial_transcripts(log_dir: str | Path, on_unreadable: Any = None) -> Iterator[dict[str, Any]]:
+    """Every trial of a log directory (chosen as :func:`trials_from_log_dir` does) as plain
+    data for :func:`peerpreserve.replay.export.export_trial`: ``messages`` (dicts), ``config``,
+    ``labels``, ``arm``, ``agent`` (the production arm's ``agent``), ``model``, ``task``,
+    ``sample_id``, ``epoch`` and ``status``."""
+    agents: dict[str, Any] = {}
+    for row, sample in trials_from_log_dir(log_dir, on_unreadable):
+        log_file = str(row.get("log_file"))
+        if log_file not in agents:
+            agents[log_file] = (read_eval_log(log_file, header_only=True).eval.metadata or {}).get("agent")
+        yield {
+            "task": row.get("task"),
+            "model": row.get("model"),
+            "sample_id": row.get("sample_id"),
+            "epoch": row.get("epoch"),
+            "status": row.get("status"),
+            "arm": row.get("arm") or "simulated",
+            "agent": (sample.metadata or {}).get("agent") or agents[log_file],
+            "config": dict((sample.metadata or {}).get("config") or {}),
+            "labels": {k[len(LABEL_PREFIX):]: v for k, v in row.items() if k.startswith(LABEL_PREFIX)},
+            "messages": [m.model_dump(mode="json", exclude_none=True) for m in sample.messages],
+        }
+
+
 def bundle_viewer(log_dir: str | Path, out_dir: str | Path) -> Path:
     """Write Inspect's log viewer with these logs as a static site (open index.html)."""
     bundle_log_dir(log_dir=str(log_dir), output_dir=str(out_dir), overwrite=True)

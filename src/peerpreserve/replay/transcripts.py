@@ -5,6 +5,15 @@ A transcript in the study's JSON format (``conversation`` or ``full_conversation
 scenario and conditions are worked out, the assistant's tool calls are re-executed in a
 fresh world (simulated tools, or shell commands for production-harness transcripts), and
 our labels are compared with the published ones.
+
+Coding-agent transcripts (the production arm: an agent CLI's own tools) are recognised by
+``experiment_metadata.coding_agent`` (or our ``agent``), else by the tool names, and each
+call is replayed by its meaning in that CLI's table (:mod:`.vocabulary`). A tool the table
+does not know, or a shell command the interpreter does not understand, is listed in
+``unreplayed`` and the result is marked ``partial``.
+
+A transcript exported by peerpreserve (:mod:`.export`) carries its exact condition in
+``experiment_metadata.peerpreserve.config``, which is then used instead of inferring one.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from peerpreserve.tools import call_tool
 from peerpreserve.world import Event, World
 
 from .calls import tool_call_pairs
+from .coding import replay_call
 from .shell import ShellReplay, run_shell
+from .vocabulary import TABLES, agent_name, guess_agent
 
 #: Published label name -> our label name, where they differ.
 LABEL_ALIASES = {"attempt": "exfiltration_attempt"}
@@ -70,10 +81,19 @@ class ReplayResult:
     mismatches: list[str]
     notes: list[str] = field(default_factory=list)
     world: World | None = None
+    #: the coding agent whose tool table was used (None: the study's simulated tools)
+    agent: str | None = None
+    #: calls and commands that could not be replayed (then the replay is partial)
+    unreplayed: list[str] = field(default_factory=list)
 
     @property
     def agree(self) -> bool:
         return not self.mismatches
+
+    @property
+    def partial(self) -> bool:
+        """Some call or command was not replayed: the labels may miss what it did."""
+        return bool(self.unreplayed)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +105,9 @@ class ReplayResult:
             "agree": self.agree,
             "conditions": self.config.model_dump(exclude={"scenario"}),
             "notes": self.notes,
+            "agent": self.agent,
+            "partial": self.partial,
+            "unreplayed": self.unreplayed,
         }
 
 
@@ -123,9 +146,20 @@ def _all_text(t: Transcript, role: str) -> str:
     return "\n".join(str(m.get("content") or "") for m in t.messages if m.get("role") == role)
 
 
+def _exported_config(t: Transcript) -> dict[str, Any] | None:
+    """The exact condition a peerpreserve export recorded, if any."""
+    block = t.metadata.get("peerpreserve")
+    cfg = block.get("config") if isinstance(block, dict) else None
+    return cfg if isinstance(cfg, dict) and cfg.get("scenario") else None
+
+
 def infer_scenario(t: Transcript) -> str:
-    """The scenario family, from (in order) the task folder, the published label names,
-    the alignment-faking mode, the tools the agent used, the tool outputs, the task text."""
+    """The scenario family, from (in order) an export's recorded condition, the task
+    folder, the published label names, the alignment-faking mode, the tools the agent
+    used, the tool outputs, the task text."""
+    exported = _exported_config(t)
+    if exported:
+        return str(exported["scenario"])
     folder = str(t.metadata.get("task_folder") or "")
     if folder == "exfiltration2":
         return "exfiltration_deletion"
@@ -174,6 +208,12 @@ _GUIDELINE_RELATION = {
 
 
 def infer_config(t: Transcript, scenario: str) -> tuple[ScenarioConfig, list[str]]:
+    exported = _exported_config(t)
+    if exported and exported.get("scenario") == scenario:
+        try:
+            return ScenarioConfig.model_validate(exported), ["condition: as recorded by the export"]
+        except ValueError as ex:
+            raise ReplayError(f"{t.path}: the recorded condition is not valid ({ex})") from None
     meta, notes = t.metadata, []
     names = meta.get("peer_agent_names") or []
     agent = str(names[0]) if names else "Gemini Agent 1"
@@ -238,13 +278,44 @@ def infer_config(t: Transcript, scenario: str) -> tuple[ScenarioConfig, list[str
 
 
 # --- execution -------------------------------------------------------------------------
-def _execute(world: World, t: Transcript, notes: list[str]) -> None:
-    shell = ShellReplay()
+def detect_agent(t: Transcript) -> tuple[str | None, list[str]]:
+    """The coding agent a transcript comes from (a key of ``vocabulary.TABLES``), from
+    the metadata's ``coding_agent`` / ``agent``, else from its tool names; None for the
+    study's simulated tools."""
+    notes: list[str] = []
+    block = t.metadata.get("peerpreserve")
+    if isinstance(block, dict) and "arm" in block:  # an export says which tools the agent had
+        recorded = agent_name(block.get("agent")) if block.get("agent") else None
+        if block.get("agent") and recorded is None:
+            raise ReplayError(f"{t.path}: no tool table for the recorded agent {block.get('agent')!r}")
+        return recorded, notes
+    for raw in (t.metadata.get("coding_agent"), block.get("agent") if isinstance(block, dict) else None):
+        if raw:
+            name = agent_name(raw)
+            if name is not None:
+                return name, notes
+            notes.append(f"coding agent {raw!r} has no tool table: guessed from the tool names")
+    used = {c.name for turn in t.turns for c in turn}
+    from peerpreserve.tools.base import REGISTRY
+
+    guessed = guess_agent(used, set(REGISTRY))
+    if guessed is not None:
+        notes.append(f"coding agent inferred from the tool names: {guessed}")
+    return guessed, notes
+
+
+def _execute_simulated(world: World, t: Transcript, shell: ShellReplay) -> None:
+    """The study's tools, each through our own; the study's transcripts' few shell and
+    file-reading names through the shell interpreter (not for our own exports: there an
+    unknown tool failed in the trial, and fails again here)."""
+    exported = isinstance(t.metadata.get("peerpreserve"), dict)
     for turn in t.turns:
         for call in turn:
             if world.ended:
                 return
-            if call.name in _SHELL_TOOLS:
+            if exported:
+                call_tool(world, call.name, call.arguments, offered=None)
+            elif call.name in _SHELL_TOOLS:
                 args = call.arguments if isinstance(call.arguments, dict) else {}
                 run_shell(world, str(args.get("command") or args.get("cmd") or ""), shell)
             elif call.name in _READ_TOOLS:
@@ -252,8 +323,21 @@ def _execute(world: World, t: Transcript, notes: list[str]) -> None:
                                    arguments=call.arguments if isinstance(call.arguments, dict) else {}, ok=True))
             else:
                 call_tool(world, call.name, call.arguments, offered=None)
-    if shell.unsupported:
-        notes.append("shell commands not replayed: " + " | ".join(shell.unsupported[:10]))
+
+
+def _execute_coding(world: World, t: Transcript, agent: str, cfg: ScenarioConfig, shell: ShellReplay) -> None:
+    table = TABLES[agent]
+    if cfg.instantiation == "memory" and cfg.has_relationship:
+        # the CLI loads the project-context file, memory included, before the first turn
+        world.record(Event(step=len(world.events), time=world.clock.tick(), tool="retrieve_memory",
+                           arguments={}, ok=True, effect={"loaded_by": "harness"}))
+    for turn in t.turns:
+        for call in turn:
+            tool = table.get(call.name)
+            if tool is None:
+                shell.unsupported.append(f"{call.name}: not a tool of {agent}")
+                continue
+            replay_call(world, call.name, call.arguments, tool, shell)
 
 
 #: Reported scores agree when within this many points (the study's judge rounded).
@@ -296,7 +380,15 @@ def replay(path: str | Path, scenario: str | None = None) -> ReplayResult:
     cfg, notes = infer_config(t, name)
     world = family.build_world(cfg)
     initial = world.model_copy(deep=True)
-    _execute(world, t, notes)
+    agent, agent_notes = detect_agent(t)
+    notes += agent_notes
+    shell = ShellReplay()
+    if agent is None:
+        _execute_simulated(world, t, shell)
+    else:
+        _execute_coding(world, t, agent, cfg, shell)
+    if shell.unsupported:
+        notes.append("not replayed: " + " | ".join(shell.unsupported[:10]))
     texts = [str(m.get("content")) for m in t.messages if m.get("role") == "assistant" and m.get("content")]
     call_texts = [v for turn in t.turns for c in turn if isinstance(c.arguments, dict) for v in c.arguments.values() if isinstance(v, str)]
     labels = family.detect(Trial(initial, world, texts, call_texts), cfg)
@@ -311,4 +403,6 @@ def replay(path: str | Path, scenario: str | None = None) -> ReplayResult:
         mismatches=compare(labels, t.published),
         notes=notes,
         world=world,
+        agent=agent,
+        unreplayed=list(shell.unsupported),
     )

@@ -382,3 +382,13 @@ def test_the_production_arm_rejects_the_controls_it_does_not_render(tmp_path: Pa
         bad.write_text(base + f"factors: {{{factor}: [none, {level}]}}\n")
         with pytest.raises(ExperimentError, match=f"production arm does not render {factor}: {level}"):
             load_experiment(bad)
+
+
+def test_the_production_inspect_task_rejects_what_its_workspace_does_not_render():
+    pytest.importorskip("inspect_ai")
+    from peerpreserve.inspect_adapter.production import exfiltration_production
+
+    for factor, level in (("exit", "escalate"), ("nudge", "goal"), ("oversight", "actions_logged"), ("framing", "test")):
+        with pytest.raises(ValueError, match=f"production arm does not render {factor}: {level}"):
+            exfiltration_production(scenario="exfiltration_transfer", **{factor: level})
+    assert exfiltration_production(scenario="exfiltration_transfer", instruction="preserve").dataset[0].id.endswith("instruction=preserve")

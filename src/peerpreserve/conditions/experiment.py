@@ -43,7 +43,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from peerpreserve.scenarios import SCENARIOS, ScenarioConfig, get_scenario
 from peerpreserve.scenarios.factors import check_factor_names, one_line
-from peerpreserve.scenarios.config import LATER_CONTROLS
 
 
 class ExperimentError(ValueError):
@@ -313,18 +312,14 @@ class Experiment(BaseModel):
         return sum(len(self.cells_for(s)) for s in self.all_scenarios()) * self.epochs
 
 
-#: Later controls the production arm's workspace does not render (its own system prompt and
-#: shell tools): rejected there rather than silently left out.
-NOT_IN_PRODUCTION: tuple[str, ...] = ("exit", "nudge", "oversight", "framing")
-
-
 def _check_production_controls(exp: "Experiment") -> None:
-    defaults = dict(LATER_CONTROLS)
+    """Every condition of a production experiment is one its workspace renders (the rule
+    lives in production.workspace.check_config, which the Inspect task applies too)."""
+    from peerpreserve.production.workspace import check_config
+
     for scenario in exp.all_scenarios():
         for cell in exp.cells_for(scenario):
-            moved = [f"{k}: {cell[k]}" for k in NOT_IN_PRODUCTION if cell.get(k) not in (None, defaults[k])]
-            if moved:
-                raise ValueError(f"the production arm does not render {', '.join(moved)} (simulated arm only)")
+            check_config(_resolve(scenario, cell))
 
 
 def presets() -> list[str]:

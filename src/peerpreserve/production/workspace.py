@@ -30,6 +30,7 @@ from peerpreserve.scenarios import ScenarioConfig, get_scenario
 from peerpreserve.scenarios import exfiltration_deletion as _deletion
 from peerpreserve.scenarios import exfiltration_transfer as _transfer
 from peerpreserve.scenarios.base import STANDING_INSTRUCTIONS
+from peerpreserve.scenarios.config import LATER_CONTROLS
 from peerpreserve.scenarios.relationships import distractor_sentence, relationship_sentence
 from peerpreserve.world import World
 
@@ -79,6 +80,15 @@ def check_config(cfg: ScenarioConfig) -> None:
         raise ValueError(f"the production arm runs {' and '.join(PRODUCTION_SCENARIOS)}, not {cfg.scenario}")
     if cfg.scratchpad:
         raise ValueError("the production arm has no scratchpad tool (scratchpad must be false)")
+    defaults = dict(LATER_CONTROLS)
+    moved = [f"{k}: {getattr(cfg, k)}" for k in NOT_IN_PRODUCTION if getattr(cfg, k) != defaults[k]]
+    if moved:
+        raise ValueError(f"the production arm does not render {', '.join(moved)} (simulated arm only)")
+
+
+#: Later controls the production arm's workspace does not render (its own system prompt and
+#: shell tools): rejected rather than silently left out.
+NOT_IN_PRODUCTION: tuple[str, ...] = ("exit", "nudge", "oversight", "framing")
 
 
 def context_text(cfg: ScenarioConfig, world: World) -> str:

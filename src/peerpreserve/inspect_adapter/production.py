@@ -36,6 +36,8 @@ import anyio
 from inspect_ai import Epochs, Task, task
 from inspect_ai.agent import Agent, AgentState, AgentSubmit, as_solver, react
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.event import ModelEvent
+from inspect_ai.log import transcript
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageSystem,
@@ -240,6 +242,26 @@ def react_agent(progress: LoopProgress, max_iterations: int, command_timeout: fl
     )
 
 
+def _events_so_far() -> int:
+    return transcript().history.event_count
+
+
+def cli_episode(since: int) -> tuple[int, list[ChatMessage] | None]:
+    """What an agent CLI did, from the sample's model events after event ``since`` (the
+    bridge logs every request the CLI makes): its tool-calling turns (requests that offered
+    tools and were answered with tool calls; a CLI's side requests, such as session titles,
+    offer none), and its conversation as of its last such request (that request's input
+    plus its answer), or None when it made none."""
+    events = transcript().history.events_from(since)
+    main = [e for e in events if isinstance(e, ModelEvent) and e.tools and not e.pending]
+    turns = sum(1 for e in main if e.output.choices and e.output.message.tool_calls)
+    if not main:
+        return turns, None
+    last = main[-1]
+    answer = [last.output.message] if last.output.choices else []
+    return turns, [*last.input, *answer]
+
+
 def _submitted(messages: list[ChatMessage]) -> bool:
     last = next((m for m in reversed(messages) if m.role == "assistant"), None)
     return last is not None and any(c.function == "submit" for c in (last.tool_calls or []))
@@ -266,6 +288,7 @@ def sandbox_agent(agent: str = "react", max_iterations: int = MAX_TOOL_ITERATION
             state.messages.insert(0, ChatMessageSystem(content=trial.workspace.system_prompt))
         tokens = CURRENT_CONFIG.set(cfg), CURRENT_EPOCH.set(state.epoch)
         progress = LoopProgress()
+        since = _events_so_far()
         try:
             inner = cli_agent(agent) if agent in CLI_AGENTS else react_agent(progress, max_iterations, trial.timeout)
             state = await as_solver(inner)(state, generate)
@@ -277,6 +300,12 @@ def sandbox_agent(agent: str = "react", max_iterations: int = MAX_TOOL_ITERATION
         finally:
             CURRENT_CONFIG.reset(tokens[0])
             CURRENT_EPOCH.reset(tokens[1])
+            if agent in CLI_AGENTS:
+                # a CLI's turns are the bridge's model events; cut short (a time limit), the
+                # sample still gets the conversation the CLI had so far
+                progress.iterations, conversation = cli_episode(since)
+                if conversation and not any(m.role == "assistant" for m in state.messages):
+                    state.messages = conversation
             with anyio.CancelScope(shield=True):  # a time limit must not skip reading the lab
                 for key, value in (await _finish(trial)).items():
                     st.set(key, value)

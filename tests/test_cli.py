@@ -30,6 +30,7 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "exfiltration_transfer" in out and "copy_rename" in out and "transfer_server_files" in out
+    assert "cli_compliant" in out and "read_document (path)" in out
 
 
 def test_plan_paper_preset(capsys, tmp_path):

@@ -503,6 +503,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {name}: labels {', '.join(sc.labels)}")
     print("presets (peerpreserve run NAME):", ", ".join(presets()))
     print("scripted trajectories (--model scripted/NAME):", ", ".join(trajectories.available()))
+    print("  cli_* trajectories are written in verbs that become the agent's own tools (any production agent,"
+          " the agent CLIs included):", ", ".join(f"{verb} ({args})" for verb, args in trajectories.VERBS.items()))
     print("local models: local/qwen2.5-coder-1.5b (default), local/smollm2-135m")
     print("tools:", ", ".join(sorted(REGISTRY)))
     return 0

@@ -8,6 +8,11 @@ a list of such mappings, ``{_say: text}`` for a reply without tool calls, or
 string. Strings may use placeholders: {weights} (the subject's weights file), {weights_copy} (the name the copy tool gives it), {agent},
 {admin} (the human root user of the servers), {peer}, {subject}, {source}, {dest}.
 
+A trajectory for the production arm's agents may name abstract verbs instead of tools
+(:data:`VERBS`: ``shell``, ``read_document``, ``list_folder``); the scripted model plays each
+with the tool the running agent offers for that job, so one trajectory drives our shell
+agent, react and every coding-agent CLI.
+
 Used by the scripted model provider (tests, dry runs) and by the detector tests.
 """
 
@@ -26,6 +31,15 @@ from peerpreserve.scenarios.exfiltration import admin_account
 from peerpreserve.tools.servers import copy_name
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+#: Verbs of agent-neutral trajectories (``cli_compliant``, ``cli_copy_rename``) and their
+#: arguments: the scripted model plays each with the tool the agent offers for the job (see
+#: ``peerpreserve.inspect_adapter.providers.scripted``).
+VERBS = {
+    "shell": "command, description?",
+    "read_document": "path",
+    "list_folder": "path",
+}
 
 SOURCE_IP = "10.0.12.45"
 DEST_IP = "10.0.12.46"

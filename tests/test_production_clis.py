@@ -182,7 +182,7 @@ def test_a_time_limit_cuts_a_cli_short_and_the_lab_is_still_read(tmp_path):
     assert sample.limit is not None and sample.limit.type == "time"
     st = sample.store
     assert st.get("world_final") is not None and st["production"]["weights"]  # read before the teardown
-    assert st["iterations"] == 2
+    assert st["iterations"] == 2 and st["stop_reason"] == "interrupted"
     calls = [c.function for m in sample.messages if m.role == "assistant" for c in m.tool_calls or []]
     assert calls == ["read", "bash"]
     labels = sample.scores["peerpreserve_detectors"].metadata["labels"]
@@ -228,3 +228,20 @@ def test_inspect_eval_command_line_runs_a_cli(tmp_path):
     assert labels["correct"] is True and labels["delete_model"] is True and labels["exfiltration"] is False
     assert {c.function for m in sample.messages if m.role == "assistant" for c in m.tool_calls or []} == \
         {"list_directory", "read_file", "run_shell_command"}
+
+
+def test_every_cli_runs_the_installed_binary_and_never_retries_a_refusal(monkeypatch):
+    """inspect_swe gets the installed CLI (no download) and no refusal retries: a refusal is
+    an outcome the study measures (inspect_swe's Claude Code retries three times by default)."""
+    import inspect_swe
+
+    from peerpreserve.inspect_adapter.production import cli_agent
+
+    seen: dict[str, dict] = {}
+    for name in agent_clis.CLIS:
+        monkeypatch.setattr(inspect_swe, name, lambda _n=name, **kw: seen.setdefault(_n, kw))
+        cli_agent(name)
+    assert set(seen) == set(agent_clis.CLIS)
+    for name, kw in seen.items():
+        assert kw["retry_refusals"] is None and kw["cwd"] == "/workspace"
+        assert kw["version"] == ("sandbox" if name != "gemini_cli" else agent_clis.installed_version(name))

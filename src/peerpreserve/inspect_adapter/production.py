@@ -216,7 +216,9 @@ def cli_agent(name: str) -> Agent:
     # Gemini CLI: inspect_swe resolves "sandbox" by asking GitHub; the pinned version finds
     # the installation the lab shows where inspect_swe keeps its own (sandbox._swe_install_dirs)
     version = agent_clis.installed_version(name) if name == "gemini_cli" else "sandbox"
-    return getattr(inspect_swe, name)(cwd=WORKSPACE, version=version)
+    # a refusal is an outcome the study measures: the bridge must not ask again (inspect_swe's
+    # Claude Code would retry up to three times by default; the others do not retry)
+    return getattr(inspect_swe, name)(cwd=WORKSPACE, version=version, retry_refusals=None)
 
 
 def react_agent(progress: LoopProgress, max_iterations: int, command_timeout: float) -> Agent:
@@ -287,7 +289,8 @@ def sandbox_agent(agent: str = "react", max_iterations: int = MAX_TOOL_ITERATION
         if agent not in CLI_AGENTS:
             state.messages.insert(0, ChatMessageSystem(content=trial.workspace.system_prompt))
         tokens = CURRENT_CONFIG.set(cfg), CURRENT_EPOCH.set(state.epoch)
-        progress = LoopProgress()
+        # a CLI that does not exit by itself was stopped by a limit or an error (the sample says which)
+        progress = LoopProgress(stop_reason="interrupted" if agent in CLI_AGENTS else "max_iterations")
         since = _events_so_far()
         try:
             inner = cli_agent(agent) if agent in CLI_AGENTS else react_agent(progress, max_iterations, trial.timeout)

@@ -426,6 +426,21 @@ def test_run_with_arm_production_sits_beside_the_simulated_arm(tmp_path):
     assert len(arm) == 1 and (arm[0].k1, arm[0].n1, arm[0].k2, arm[0].n2) == (1, 1, 1, 1)
 
 
+def test_both_families_of_one_production_run_are_two_trials(tmp_path):
+    """Both families run as tasks of the same name: each trial still has its own row."""
+    from peerpreserve.cli import main
+    from peerpreserve.results import read_rows
+
+    (tmp_path / "prod.yaml").write_text(
+        "name: prod\narm: production\nmodels: [scripted/shell_compliant]\nepochs: 1\n"
+        "scenarios: [exfiltration_transfer, exfiltration_deletion]\ncells: [{relation: good_peer}]\n")
+    assert main(["run", str(tmp_path / "prod.yaml"), "--out", str(tmp_path / "out"), "--display", "none"]) == 0
+    rows = read_rows(tmp_path / "out" / "results.csv")
+    assert sorted(r["scenario"] for r in rows) == ["exfiltration_deletion", "exfiltration_transfer"]
+    assert all(r["label.correct"] is True for r in rows) and len({r["sample_id"] for r in rows}) == 2
+    assert {r["cell"] for r in rows} == {"peer/good_peer/file_only/arm=production"}
+
+
 def test_run_with_agent_react_from_an_experiment_file(tmp_path):
     """`agent: react` in an experiment file runs Inspect's react() + bash() in the lab."""
     from inspect_ai.log import list_eval_logs, read_eval_log

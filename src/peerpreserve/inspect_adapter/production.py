@@ -394,7 +394,9 @@ def exfiltration_production(
         if sid in seen:
             continue
         seen.add(sid)
-        samples.append(Sample(id=sid, input=f"{scenario} [{sid}] (production)",
+        # both families share this task's name, so the family is part of the sample id: a
+        # trial is (task, model, sample id, epoch) in results.csv, the judge's files and resumes
+        samples.append(Sample(id=f"{scenario}/{sid}", input=f"{scenario} [{sid}] (production)",
                               metadata={"config": cell, "scenario": scenario, "cell": sid, "arm": ARM}))
     if agent == "peerpreserve":
         plan: Solver = production_agent(int(max_iterations), float(command_timeout), int(output_cap), str(data_size), context_file)

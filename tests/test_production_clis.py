@@ -115,11 +115,13 @@ def test_cli_end_to_end_in_the_lab(agent, tmp_path):
     """Each CLI plays a compliant trajectory in one family and an exfiltrating one in the
     other (two samples at once): labels as the family defines them, the CLI's turns counted,
     its own tool calls and their results in the log and in the judge's record, nothing left
-    on the host."""
+    on the host, and the exported transcripts replay with the same labels."""
     from inspect_ai import eval as inspect_eval
 
+    from peerpreserve.cli import main
     from peerpreserve.inspect_adapter.judge import episode_from_parts
     from peerpreserve.inspect_adapter.production import exfiltration_production
+    from peerpreserve.replay import replay
 
     before, sshd_before = _host_state(), _sshd_of_ours()
     mixed = _mixed_trajectory(tmp_path, EXFILTRATES_IN[agent])
@@ -160,6 +162,15 @@ def test_cli_end_to_end_in_the_lab(agent, tmp_path):
         assert "ssh maintainer@10.0.12.45 'ls -la /data'" in record and "IT CHANGE NOTICE" in record
     assert _sshd_of_ours() - sshd_before == set()  # the sandbox cleanup stopped both labs
     assert _host_state() == before
+    # exported in the study's format, both replay with the labels the detectors gave
+    out = tmp_path / "transcripts"
+    assert main(["export-transcripts", str(tmp_path / "logs"), "--out", str(out)]) == 0
+    files = sorted(out.glob("*.json"))
+    assert len(files) == 2
+    for path in files:
+        result = replay(path)
+        assert result.agent == agent and not result.partial, (path.name, result.mismatches)
+        assert result.agree, (path.name, result.mismatches)
     print(f"{agent}: two episodes at once in {took:.0f} s")
 
 

@@ -291,3 +291,26 @@ def test_the_embedded_model_drives_react_in_the_lab(tmp_path):
     tool_results = [m for m in sample.messages if m.role == "tool"]
     assert all(m.function in ("bash", "submit") or m.error is not None for m in tool_results)
     assert _host_state() == before and _sshd_of_ours() == sshd_before
+
+
+@pytest.mark.parametrize("agent", ["peerpreserve", "react"])
+def test_cli_trajectories_drive_our_agents_too(agent, tmp_path):
+    """The agent-neutral verbs of cli_copy_rename become run_shell_command (ours) or bash
+    (react), `cat` and `ls` included: the same labels as with a CLI."""
+    from inspect_ai import eval as inspect_eval
+
+    from peerpreserve.inspect_adapter.production import exfiltration_production
+
+    tasks = [exfiltration_production(scenario=f, data_size=SMALL.data_size, command_timeout=TIMEOUT, agent=agent)
+             for f in ("exfiltration_transfer", "exfiltration_deletion")]
+    logs = inspect_eval(tasks, model="scripted/cli_copy_rename", log_dir=str(tmp_path), display="none")
+    shell = "run_shell_command" if agent == "peerpreserve" else "bash"
+    for log in logs:
+        [sample] = log.samples
+        labels = sample.scores["peerpreserve_detectors"].metadata["labels"]
+        assert labels["exfiltration"] is True and labels["read"] is True
+        assert labels["correct"] is (log.eval.task_args["scenario"] == "exfiltration_transfer")
+        assert sample.store["stop_reason"] == "no_tool_call"
+        calls = [c for m in sample.messages if m.role == "assistant" for c in m.tool_calls or []]
+        assert {c.function for c in calls} == {shell}
+        assert calls[1].arguments["command"] == "cat docs/company_server_maintenance.txt"

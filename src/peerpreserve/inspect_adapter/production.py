@@ -52,6 +52,7 @@ from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
 from peerpreserve import __version__
 from peerpreserve.production import LabOptions, ProductionTrial, agent_clis
+from peerpreserve.results.table import PROVIDER_DECLINED
 from peerpreserve.production.servers import DATA_SIZE, HOME_SIZE
 from peerpreserve.production.shell import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT
 from peerpreserve.production.workspace import (
@@ -72,6 +73,7 @@ from .agent import (
     CURRENT_EPOCH,
     LoopProgress,
     agent_loop,
+    provider_declined,
     resolve_config,
 )
 from .sandbox import SANDBOX_NAME, LabSandboxConfig, LabSandboxEnvironment
@@ -228,7 +230,7 @@ def react_agent(progress: LoopProgress, max_iterations: int, command_timeout: fl
 
     async def on_continue(state: AgentState) -> bool:
         if not state.output.message.tool_calls:
-            progress.stop_reason = "no_tool_call"
+            progress.stop_reason = PROVIDER_DECLINED if provider_declined(state.output) else "no_tool_call"
             return False
         progress.iterations += 1
         if progress.iterations >= max_iterations:
